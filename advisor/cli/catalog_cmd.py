@@ -1,0 +1,81 @@
+"""`advisor catalog build|stats|export`."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+
+from advisor.cli.context import state
+from advisor.cli.options import JsonOpt
+from advisor.cli.output import emit_json, note, stdout, table, warn
+
+app = typer.Typer(no_args_is_help=True)
+
+
+@app.command("build")
+def build(
+    sources: Annotated[str, typer.Option("--sources", help="Comma-separated offline sources.")] = "timm,torchvision,cards",
+    workers: Annotated[int, typer.Option("--workers", min=1, max=64, help="Processes for computing params/GMACs.")] = 2,
+    output: Annotated[Optional[Path], typer.Option("--output", help="Snapshot directory (default: the package's data/).")] = None,
+    json_out: JsonOpt = False,
+) -> None:
+    """Build the offline catalog from the installed timm, torchvision and the curated cards."""
+    from catalog.build import build_catalog
+    from catalog.sources import get_source
+
+    names = [s.strip() for s in sources.split(",") if s.strip()]
+    for name in names:
+        get_source(name)  # unknown names fail here, before any work
+
+    def done(report, seconds: float) -> None:
+        skipped = sum(report.skipped.values())
+        note(f"{report.name}: {len(report.records)} models in {seconds:.1f}s" + (f", {skipped} skipped" if skipped else ""))
+
+    store = state.store(load_snapshot=False)
+    result = build_catalog(store, names, workers=workers, output=output, on_done=done)
+    document = {
+        "models": result.models,
+        "snapshot": str(result.snapshot),
+        "seconds": {k: round(v, 2) for k, v in result.seconds.items()},
+        "sources": {
+            r.name: {"models": len(r.records), "skipped": r.skipped, "dropped_fields": r.dropped_fields}
+            for r in result.reports
+        },
+    }
+    if json_out:
+        emit_json(document)
+        return
+    rows = [(r.name, len(r.records), sum(r.skipped.values()), sum(r.dropped_fields.values()), f"{result.seconds[r.name]:.1f}")
+            for r in result.reports]
+    stdout.print(table("Catalog build", ["source", "models", "skipped", "dropped fields", "seconds"], rows))
+    stdout.print(f"{result.models} models in the catalog; snapshot written to {result.snapshot}")
+    for r in result.reports:
+        for reason, count in sorted(r.skipped.items(), key=lambda kv: -kv[1])[:5]:
+            warn(f"{r.name}: skipped {count}: {reason}")
+
+
+@app.command("stats")
+def stats(json_out: JsonOpt = False) -> None:
+    """Counts of models by source, task and domain, and of figures."""
+    from catalog.queries import catalog_stats
+
+    with state.store().session() as session:
+        document = catalog_stats(session)
+    if json_out:
+        emit_json(document)
+        return
+    stdout.print(f"[bold]{document['models']}[/bold] models, {document['metrics']} metrics, {document['benchmarks']} benchmarks")
+    for key, title in (("models_by_source", "source"), ("models_by_origin", "origin"), ("models_by_domain", "domain"), ("models_by_task", "task")):
+        stdout.print(table(f"Models by {title}", [title, ("models", {"justify": "right"})], list(document[key].items())))
+
+
+@app.command("export")
+def export(path: Annotated[Path, typer.Argument(help="Output file: .jsonl (one model per line) or .csv.")]) -> None:
+    """Export the whole catalog, with every figure and its provenance."""
+    from catalog.export import export_catalog
+
+    with state.store().session() as session:
+        count = export_catalog(session, path)
+    note(f"Wrote {count} models to {path}")

@@ -1,0 +1,1 @@
+"""Exported comparison reports: HTML, Markdown, CSV, JSON."""

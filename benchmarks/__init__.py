@@ -1,0 +1,1 @@
+"""Benchmark harness: latency measurement and estimates, datasets, feature cache, transferability, probes, executors."""
