@@ -20,7 +20,13 @@ from pathlib import Path
 from sqlalchemy import select
 
 from catalog.errors import StoreError
-from catalog.records import BenchmarkRecord, FigureKind, MetricRecord, ModelRecord, Provenance
+from catalog.records import (
+    BenchmarkRecord,
+    FigureKind,
+    MetricRecord,
+    ModelRecord,
+    Provenance,
+)
 from catalog.schema import SyncState
 
 SNAPSHOT_FILE = "catalog.jsonl"

@@ -10,7 +10,13 @@ from pathlib import Path
 
 import pytest
 
-from catalog.records import BenchmarkRecord, FigureKind, MetricRecord, ModelRecord, Provenance
+from catalog.records import (
+    BenchmarkRecord,
+    FigureKind,
+    MetricRecord,
+    ModelRecord,
+    Provenance,
+)
 
 PG_URL_ENV = "ADVISOR_TEST_PG_URL"
 

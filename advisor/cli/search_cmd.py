@@ -7,7 +7,15 @@ from typing import Annotated, Optional
 import typer
 
 from advisor.cli.context import state
-from advisor.cli.options import DomainOpt, JsonOpt, LicenseOpt, LimitOpt, MaxParamsOpt, SortOpt, TaskOpt
+from advisor.cli.options import (
+    DomainOpt,
+    JsonOpt,
+    LicenseOpt,
+    LimitOpt,
+    MaxParamsOpt,
+    SortOpt,
+    TaskOpt,
+)
 from advisor.cli.output import emit_json, note, stdout, table
 
 

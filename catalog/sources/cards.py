@@ -14,7 +14,14 @@ from typing import Any
 
 import yaml
 
-from catalog.records import BenchmarkRecord, FigureKind, MetricRecord, ModelRecord, Provenance, SourceReport
+from catalog.records import (
+    BenchmarkRecord,
+    FigureKind,
+    MetricRecord,
+    ModelRecord,
+    Provenance,
+    SourceReport,
+)
 from catalog.sources import register_source
 
 # Metrics where a smaller value is better; everything else is higher-is-better.

@@ -8,9 +8,21 @@ from pathlib import Path
 import pytest
 from sqlalchemy import func, select, text
 
-from catalog.errors import AmbiguousModelError, SchemaTooNewError, StoreError, UnknownModelError, UsageError
+from catalog.errors import (
+    AmbiguousModelError,
+    SchemaTooNewError,
+    StoreError,
+    UnknownModelError,
+    UsageError,
+)
 from catalog.migrations import HEAD_REVISION
-from catalog.queries import SearchQuery, catalog_stats, get_model, resolve_model_id, search_models
+from catalog.queries import (
+    SearchQuery,
+    catalog_stats,
+    get_model,
+    resolve_model_id,
+    search_models,
+)
 from catalog.records import FigureKind, MetricRecord
 from catalog.schema import Metric, Model
 from catalog.store import current_revision, open_store
