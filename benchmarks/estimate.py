@@ -1,0 +1,269 @@
+"""Latency and memory estimates from a model's computed figures, calibrated on measurements.
+
+Pure Python + numpy (scipy's NNLS for the fit): the advisor calls this at query time for
+thousands of candidates, so it never imports torch.
+
+The model, per calibration group (one device at one batch size / precision / thread count):
+
+    latency = w0 + w1*layers + w2*params + w3*batch*GMACs + w4*batch*activations    (w >= 0)
+
+fitted by non-negative least squares on *relative* error (each row divided by its measured
+latency), then multiplied by a per-family factor (the log-residual mean of that family, shrunk
+towards 1 by its count), because kernels of one architecture family run at similar efficiency.
+The terms are physical: dispatch overhead per op, weight traffic, arithmetic, activation traffic.
+
+Transfer to a device or setting without measurements goes through a roofline prior of each
+target (`HardwareFigures`): latency_T = fit_D(model) * prior_T(model) / prior_D(model), with the
+range widened by a transfer factor, because datasheet peaks predict ratios better than absolutes.
+
+Ranges are honest: the leave-one-out log-residual spread of the fit (10th-90th percentile),
+never narrower than +-10%, widened for transfers.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+import numpy as np
+
+MIN_FIT_ROWS = 6
+FAMILY_SHRINK = 1.0  # pseudo-count pulling a family factor towards 1
+BYTES = {"fp32": 4.0, "fp16": 2.0, "bf16": 2.0, "int8": 1.0}
+# Extra multiplicative uncertainty when the fit is carried to another setting or device.
+TRANSFER_SPREAD = {"same": 1.0, "settings": 1.25, "cpu": 1.6, "gpu": 2.0, "cross": 2.5}
+
+
+@dataclass(frozen=True)
+class ModelFeatures:
+    """What the predictor knows about one model at its native input size, batch 1."""
+
+    model_id: str
+    gmacs: float
+    params_m: float
+    activations_m: float | None = None
+    layers: int | None = None  # conv + linear modules (the ops a runtime dispatches)
+    family: str | None = None
+    img_size: int | None = None
+
+
+@dataclass(frozen=True)
+class Observation:
+    features: ModelFeatures
+    latency_ms: float
+    memory_mb: float | None = None
+
+
+@dataclass(frozen=True)
+class HardwareFigures:
+    """The datasheet figures a roofline prior needs (peak in TFLOPS = 2 x TMACs, as vendors quote)."""
+
+    processor: str  # "cpu" | "gpu"
+    peak_tflops: dict[str, float]  # precision -> peak
+    memory_bandwidth_gbs: float
+    op_overhead_us: float  # dispatch cost per op at batch 1 (framework + launch)
+    cores: int | None = None  # CPU: cores the runtime uses by default
+
+    def peak_for(self, precision: str, threads: int | None = None) -> float:
+        peak = self.peak_tflops.get(precision) or self.peak_tflops.get("fp32") or 0.1
+        if self.processor == "cpu" and threads and self.cores:
+            peak *= min(threads, self.cores) / self.cores
+        return peak
+
+
+# How much of a peak a framework reaches at small batch; only ratios between targets matter
+# when a fit exists, so these shape the transfer, not the absolute figure.
+_EFFICIENCY = {"cpu": 0.35, "gpu": 0.25}
+
+
+def prior_ms(f: ModelFeatures, hw: HardwareFigures, batch_size: int, precision: str, threads: int | None) -> float:
+    """Roofline prior: op overhead + arithmetic at an assumed efficiency + memory traffic."""
+    layers = f.layers if f.layers else _impute_layers(f)
+    acts = f.activations_m if f.activations_m is not None else 4.0 * f.gmacs + 1.0
+    flops = 2e9 * f.gmacs * batch_size
+    compute_s = flops / (hw.peak_for(precision, threads) * 1e12 * _EFFICIENCY[hw.processor])
+    bytes_moved = BYTES.get(precision, 4.0) * (f.params_m * 1e6 + 2 * acts * 1e6 * batch_size)
+    memory_s = bytes_moved / (hw.memory_bandwidth_gbs * 1e9 * 0.6)
+    return 1e3 * (compute_s + memory_s) + layers * hw.op_overhead_us * 1e-3
+
+
+def _impute_layers(f: ModelFeatures) -> float:
+    # Without a layer count, deeper nets have more params per GMAC only loosely; a log rule from
+    # timm's zoo (resnet18 ~ 21, resnet50 ~ 54, vit_base ~ 50 linears, mobilenetv3 ~ 60) is the
+    # least-bad guess, and the range reflects it.
+    return float(np.clip(25.0 + 12.0 * math.log1p(f.params_m), 10.0, 400.0))
+
+
+_FAMILY = re.compile(r"^(?:tf_|tv_|legacy_|gluon_)?([a-z]+(?:v\d)?)")
+
+
+def family_of(model_id: str, fallback: str | None = None) -> str:
+    """'timm:resnet50.a1_in1k' -> 'resnet', 'timm:mobilenetv3_large_100' -> 'mobilenetv3'."""
+    name = model_id.split(":", 1)[-1].split("/")[-1].split(".")[0].lower()
+    match = _FAMILY.match(name)
+    if match:
+        return match.group(1)
+    return (fallback or name or "unknown").lower()
+
+
+def design_matrix(features: Sequence[ModelFeatures], batch_size: int = 1, act_ratio: float = 4.0,
+                  default_layers: float | None = None) -> np.ndarray:
+    rows = []
+    for f in features:
+        acts = f.activations_m if f.activations_m is not None else act_ratio * f.gmacs
+        layers = float(f.layers) if f.layers else (default_layers or _impute_layers(f))
+        rows.append([1.0, layers, f.params_m, batch_size * f.gmacs, batch_size * acts])
+    return np.asarray(rows, dtype=float).reshape(-1, 5)
+
+
+@dataclass
+class LatencyFit:
+    """A fitted latency (and, when memory was measured, memory) model for one calibration group."""
+
+    weights: np.ndarray
+    batch_size: int
+    family_factor: dict[str, float]
+    log_lo: float  # 10th percentile of leave-one-out log(measured / predicted)
+    log_hi: float  # 90th percentile
+    rows: int
+    act_ratio: float
+    memory_weights: np.ndarray | None = None
+    memory_spread: float = 0.2
+    families_seen: frozenset[str] = field(default_factory=frozenset)
+
+    def predict(self, features: Sequence[ModelFeatures], batch_size: int = 1) -> np.ndarray:
+        x = design_matrix(features, batch_size, self.act_ratio)
+        base = x @ self.weights
+        factors = np.array([self.family_factor.get(family_of(f.model_id, f.family), 1.0) for f in features])
+        return np.maximum(base * factors, 1e-3)
+
+    def predict_memory(self, features: Sequence[ModelFeatures], batch_size: int = 1) -> np.ndarray | None:
+        if self.memory_weights is None:
+            return None
+        x = design_matrix(features, batch_size, self.act_ratio)[:, [0, 2, 4]]
+        return np.maximum(x @ self.memory_weights, 0.1)
+
+    def range_factors(self, feature: ModelFeatures) -> tuple[float, float]:
+        """Multiplicative (low, high) range; wider for a family the fit has never seen."""
+        lo, hi = min(self.log_lo, math.log(0.9)), max(self.log_hi, math.log(1.1))
+        if family_of(feature.model_id, feature.family) not in self.families_seen:
+            lo, hi = lo - 0.15, hi + 0.15
+        return math.exp(lo), math.exp(hi)
+
+
+def _nnls_relative(x: np.ndarray, y: np.ndarray) -> np.ndarray:
+    from scipy.optimize import nnls
+
+    scale = np.maximum(np.abs(x).max(axis=0), 1e-12)  # column scaling keeps NNLS well conditioned
+    a = (x / scale) / y[:, None]
+    w, _ = nnls(a, np.ones_like(y))
+    return w / scale
+
+
+def _family_factors(features: Sequence[ModelFeatures], log_residuals: np.ndarray) -> dict[str, float]:
+    sums: dict[str, list[float]] = {}
+    for f, r in zip(features, log_residuals):
+        sums.setdefault(family_of(f.model_id, f.family), []).append(float(r))
+    return {fam: math.exp(sum(v) / (len(v) + FAMILY_SHRINK)) for fam, v in sums.items()}
+
+
+def _fit_core(features: Sequence[ModelFeatures], y: np.ndarray, act_ratio: float, batch_size: int) -> tuple[np.ndarray, dict[str, float]]:
+    x = design_matrix(features, batch_size, act_ratio)
+    w = _nnls_relative(x, y)
+    residuals = np.log(y / np.maximum(x @ w, 1e-6))
+    return w, _family_factors(features, residuals)
+
+
+def fit(observations: Sequence[Observation], batch_size: int = 1) -> LatencyFit:
+    """Fit one calibration group (all rows at the same batch size). Needs MIN_FIT_ROWS rows."""
+    obs = [o for o in observations if o.latency_ms and o.latency_ms > 0 and o.features.gmacs > 0]
+    if len(obs) < MIN_FIT_ROWS:
+        raise ValueError(f"{len(obs)} usable measurements; a fit needs at least {MIN_FIT_ROWS}")
+    feats = [o.features for o in obs]
+    y = np.array([o.latency_ms for o in obs], dtype=float)
+    ratios = [f.activations_m / f.gmacs for f in feats if f.activations_m and f.gmacs]
+    act_ratio = float(np.median(ratios)) if ratios else 4.0
+    w, fam = _fit_core(feats, y, act_ratio, batch_size)
+    # Leave-one-out residuals give the range an honest width (in-sample residuals flatter it).
+    loo = []
+    for i in range(len(obs)):
+        keep = [j for j in range(len(obs)) if j != i]
+        wi, fi = _fit_core([feats[j] for j in keep], y[keep], act_ratio, batch_size)
+        xi = design_matrix([feats[i]], batch_size, act_ratio) @ wi
+        pred = float(xi[0]) * fi.get(family_of(feats[i].model_id, feats[i].family), 1.0)
+        loo.append(math.log(y[i] / max(pred, 1e-6)))
+    lo, hi = np.percentile(loo, [10, 90])
+    memory_w, memory_spread = None, 0.2
+    mem = [(f, o.memory_mb) for f, o in zip(feats, obs) if o.memory_mb and o.memory_mb > 0]
+    if len(mem) >= MIN_FIT_ROWS:
+        xm = design_matrix([m[0] for m in mem], batch_size, act_ratio)[:, [0, 2, 4]]
+        ym = np.array([m[1] for m in mem], dtype=float)
+        memory_w = _nnls_relative(xm, ym)
+        rel = np.abs(xm @ memory_w / ym - 1.0)
+        memory_spread = float(max(0.1, np.percentile(rel, 90)))
+    return LatencyFit(
+        weights=w, batch_size=batch_size, family_factor=fam, log_lo=float(lo), log_hi=float(hi), rows=len(obs), act_ratio=act_ratio,
+        memory_weights=memory_w, memory_spread=memory_spread,
+        families_seen=frozenset(family_of(f.model_id, f.family) for f in feats),
+    )
+
+
+@dataclass(frozen=True)
+class Estimate:
+    model_id: str
+    latency_ms: float
+    range_ms: tuple[float, float]
+    memory_mb: float | None
+    basis: str  # what the estimate was calibrated on and how it was carried over
+
+
+def prior_memory_mb(f: ModelFeatures, batch_size: int, precision: str, processor: str) -> float:
+    """Weights + the live share of activations (+ runtime buffers on CPU)."""
+    b = BYTES.get(precision, 4.0)
+    acts = f.activations_m if f.activations_m is not None else 4.0 * f.gmacs
+    weights = f.params_m * b
+    live = 0.25 * acts * b * batch_size  # a fraction of all activations is alive at the peak
+    return weights + live + (20.0 if processor == "cpu" else 8.0)
+
+
+def estimate(
+    features: Sequence[ModelFeatures],
+    calibration: LatencyFit | None,
+    *,
+    batch_size: int,
+    precision: str,
+    threads: int | None,
+    target: HardwareFigures,
+    calibrated_on: HardwareFigures | None = None,
+    calibrated_batch: int = 1,
+    calibrated_precision: str = "fp32",
+    calibrated_threads: int | None = None,
+    transfer: str = "same",
+    basis: str = "",
+) -> list[Estimate]:
+    """Estimates for `features` on `target`; through `calibration` (fitted on `calibrated_on`
+    at the calibrated settings) when given, else from the prior alone with a wide range."""
+    out: list[Estimate] = []
+    spread = TRANSFER_SPREAD.get(transfer, 2.5)
+    base = calibration.predict(features, calibrated_batch) if calibration else None
+    memory = calibration.predict_memory(features, calibrated_batch) if calibration else None
+    for i, f in enumerate(features):
+        target_prior = prior_ms(f, target, batch_size, precision, threads)
+        if calibration is not None and calibrated_on is not None:
+            source_prior = prior_ms(f, calibrated_on, calibrated_batch, calibrated_precision, calibrated_threads)
+            ratio = target_prior / source_prior if transfer != "same" else 1.0
+            value = float(base[i]) * ratio
+            lo_f, hi_f = calibration.range_factors(f)
+            lo_f, hi_f = lo_f / spread, hi_f * spread
+        else:
+            value, (lo_f, hi_f) = target_prior, (1 / 3.0, 3.0)
+        mem_prior = prior_memory_mb(f, batch_size, precision, target.processor)
+        if memory is not None and transfer in ("same", "settings") and target.processor == "cpu":
+            # The fitted memory is at batch 1 fp32 on this kind of runtime; carry the difference over.
+            mem_value = float(memory[i]) * mem_prior / prior_memory_mb(f, calibrated_batch, calibrated_precision, "cpu")
+        else:
+            mem_value = mem_prior
+        out.append(Estimate(f.model_id, value, (value * lo_f, value * hi_f), round(mem_value, 1), basis))
+    return out
