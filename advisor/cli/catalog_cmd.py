@@ -79,3 +79,63 @@ def export(path: Annotated[Path, typer.Argument(help="Output file: .jsonl (one m
     with state.store().session() as session:
         count = export_catalog(session, path)
     note(f"Wrote {count} models to {path}")
+
+
+sync_app = typer.Typer(no_args_is_help=True, help="Keep the catalog fresh from an online source.")
+import_app = typer.Typer(no_args_is_help=True, help="Import published results tables.")
+app.add_typer(sync_app, name="sync")
+app.add_typer(import_app, name="import")
+
+
+@sync_app.command("hf")
+def sync_hf_command(
+    task: Annotated[Optional[list[str]], typer.Option("--task", "-t", help="Only models with this pipeline tag (repeatable).")] = None,
+    author: Annotated[Optional[str], typer.Option("--author", help="Only this user's or organisation's models.")] = None,
+    limit: Annotated[Optional[int], typer.Option("--limit", min=1, help="At most this many models per listing.")] = None,
+    full: Annotated[bool, typer.Option("--full", help="Re-read everything instead of stopping at the last sync's watermark.")] = False,
+    endpoint: Annotated[Optional[str], typer.Option("--endpoint", help="Hub URL (default: HF_ENDPOINT or https://huggingface.co).")] = None,
+    json_out: JsonOpt = False,
+) -> None:
+    """Sync models from the Hugging Face Hub: incremental by default, resumable after any interruption."""
+    from catalog.hf_sync import SyncOptions, sync_hf
+
+    def progress(summary) -> None:
+        if summary.pages % 10 == 1:
+            note(f"page {summary.pages}: {summary.seen} models read, {summary.added} added, {summary.updated} updated")
+
+    options = SyncOptions(tasks=tuple(task or ()), author=author, limit=limit, full=full, endpoint=endpoint)
+    summary = sync_hf(state.store(), options, on_page=progress)
+    document = summary.to_dict()
+    if json_out:
+        emit_json(document)
+        return
+    stdout.print(
+        f"Synced {summary.endpoint} ({summary.mode}{', resumed' if summary.resumed else ''}): {summary.seen} models read "
+        f"in {summary.pages} pages; {summary.added} added, {summary.updated} updated, {summary.enriched} timm entries enriched, "
+        f"{sum(summary.skipped.values())} skipped" + (" (stopped at the last sync's watermark)" if summary.stopped_at_watermark else "")
+    )
+    for reason, count in sorted(summary.skipped.items(), key=lambda kv: -kv[1]):
+        warn(f"skipped {count}: {reason}")
+    if summary.dropped_fields:
+        warn("dropped malformed fields: " + ", ".join(f"{k} x{v}" for k, v in sorted(summary.dropped_fields.items())))
+
+
+@import_app.command("timm-results")
+def import_timm_results_command(
+    paths: Annotated[Optional[list[str]], typer.Argument(help="results-*.csv / benchmark-*.csv files or URLs (default: timm's GitHub tables).")] = None,
+    json_out: JsonOpt = False,
+) -> None:
+    """Import timm's ImageNet accuracy tables and benchmark tables as reported figures on timm entries."""
+    from catalog.sources.timm_results import import_timm_results
+
+    with state.store().session() as session:
+        summary = import_timm_results(session, paths or [])
+    if json_out:
+        emit_json(summary.to_dict())
+        return
+    rows = [(f.name, f.kind, f.rows, f.matched, f.unmatched, f.figures) for f in summary.files]
+    stdout.print(table("timm results import", ["file", "kind", "rows", "models matched", "unmatched", "figures"], rows))
+    stdout.print(f"{summary.models_updated} timm entries got figures; {summary.metrics} metric rows, {summary.benchmarks} benchmark rows.")
+    for f in summary.files:
+        if f.unmatched:
+            warn(f"{f.name}: {f.unmatched} rows name no timm entry in the catalog (e.g. {', '.join(f.unmatched_examples)})")
