@@ -1,0 +1,82 @@
+"""Export: write the current view as a report (HTML, Markdown, CSV or JSON) via advisor.report."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical
+from textual.screen import ModalScreen
+from textual.widgets import Button, Input, Label, Select
+
+from advisor.tui.messages import ExportWritten, Failed
+from catalog.errors import CatalogError
+
+FORMATS = ("html", "md", "csv", "json")
+
+
+def default_path(view: str, fmt: str) -> str:
+    return f"advisor-{view}.{fmt}"
+
+
+class ExportScreen(ModalScreen[list[Path] | None]):
+    """Asks for a format and a path, then writes the report in a worker."""
+
+    BINDINGS = [Binding("escape", "cancel", "Cancel")]
+
+    def __init__(self, build_document: Callable[[], dict], view: str) -> None:
+        super().__init__()
+        self.build_document = build_document
+        self.view = view
+
+    def compose(self) -> ComposeResult:
+        with Vertical(id="export-dialog"):
+            yield Label(f"Export the {self.view} view as a report", id="export-title")
+            with Horizontal(id="export-row"):
+                yield Select([(f, f) for f in FORMATS], value="html", allow_blank=False, id="export-format")
+                yield Input(value=default_path(self.view, "html"), id="export-path")
+            with Horizontal(id="export-buttons"):
+                yield Button("Write", id="export-write", variant="primary")
+                yield Button("Cancel", id="export-cancel")
+
+    def on_mount(self) -> None:
+        self.query_one("#export-path", Input).focus()
+
+    @on(Select.Changed, "#export-format")
+    def format_changed(self, event: Select.Changed) -> None:
+        path_input = self.query_one("#export-path", Input)
+        stem = Path(path_input.value or default_path(self.view, "html"))
+        # Keep the user's name, swap the extension to match the format.
+        path_input.value = str(stem.with_suffix(f".{event.value}"))
+
+    @on(Input.Submitted, "#export-path")
+    @on(Button.Pressed, "#export-write")
+    def write(self) -> None:
+        fmt = str(self.query_one("#export-format", Select).value)
+        path = Path(self.query_one("#export-path", Input).value.strip() or default_path(self.view, fmt)).expanduser()
+        self.query_one("#export-write", Button).disabled = True
+        self.write_report(fmt, path)
+
+    @work(thread=True, exclusive=True, group="export")
+    def write_report(self, fmt: str, path: Path) -> None:
+        from advisor.report import write_report
+
+        try:
+            paths = write_report(self.build_document(), fmt, path)
+        except CatalogError as exc:
+            self.app.post_message(Failed("export", str(exc)))
+            self.app.call_from_thread(self.dismiss, None)
+            return
+        except OSError as exc:
+            self.app.post_message(Failed("export", f"Cannot write {path}: {exc.strerror or exc}."))
+            self.app.call_from_thread(self.dismiss, None)
+            return
+        self.app.post_message(ExportWritten(paths))
+        self.app.call_from_thread(self.dismiss, paths)
+
+    @on(Button.Pressed, "#export-cancel")
+    def action_cancel(self) -> None:
+        self.dismiss(None)
