@@ -39,6 +39,10 @@ def _register() -> None:
     app.add_typer(catalog_cmd.app, name="catalog", help="Build, sync, import and inspect the catalog.")
     app.command("search")(search_cmd.search)
     app.command("show")(show_cmd.show)
+    from advisor.cli import recommend_cmd
+
+    app.command("recommend")(recommend_cmd.recommend)
+    app.command("compare")(recommend_cmd.compare)
     from advisor.cli import tui_cmd
 
     app.command("tui")(tui_cmd.tui)

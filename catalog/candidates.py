@@ -1,0 +1,166 @@
+"""The candidate query behind `advisor recommend`: the models of a task, as plain dataclasses.
+
+Kept deliberately simple so it stays fast at a million models: every lookup goes through an
+index (the task/domain/dataset facet primary key, the metrics (task, dataset, metric) index,
+the models primary key) and only the columns the ranking needs are read.
+
+The pool is: every model with a figure on one of the task's canonical benchmarks (they can be
+ranked), the most downloaded models of the task without one (shown as unrated), the task's
+models that carry the requested domain tags or pretraining datasets, and any explicit ids.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from sqlalchemy import and_, or_, select
+from sqlalchemy.orm import Session
+
+from catalog.schema import Metric, Model, ModelFacet
+
+CHUNK = 500
+
+
+@dataclass(frozen=True)
+class CandidateMetric:
+    task: str
+    dataset: str
+    metric: str
+    value: float
+    kind: str
+    source: str
+    higher_is_better: bool = True
+    obtained_at: datetime | None = None
+    device: str | None = None
+    extra: dict | None = None
+
+
+@dataclass(frozen=True)
+class Candidate:
+    """One model as the ranking engine sees it (no ORM state, safe after the session closes)."""
+
+    id: str
+    name: str
+    source: str
+    tasks: tuple[str, ...]
+    domains: tuple[str, ...]
+    pretrain_datasets: tuple[str, ...]
+    family: str | None
+    modality: str | None
+    params: int | None
+    gmacs: float | None
+    size_mb: float | None
+    license: str | None
+    downloads: int | None
+    provenance: dict
+    summary: str | None = None
+    metrics: tuple[CandidateMetric, ...] = field(default_factory=tuple)
+
+
+@dataclass(frozen=True)
+class CandidatePool:
+    candidates: list[Candidate]
+    rated_ids: frozenset[str]  # models with a row on one of the requested benchmarks
+    unrated_total: int | None  # how many unrated models of the task exist (None: not counted)
+
+
+_COLUMNS = (Model.id, Model.name, Model.source, Model.tasks, Model.domains, Model.pretrain_datasets, Model.family,
+            Model.modality, Model.params, Model.gmacs, Model.size_mb, Model.license, Model.downloads, Model.provenance)
+
+
+def _chunks(items: Sequence[str]) -> Iterable[Sequence[str]]:
+    for start in range(0, len(items), CHUNK):
+        yield items[start : start + CHUNK]
+
+
+def _benchmark_clause(tasks: Sequence[str], benchmarks: Sequence[tuple[str, str]]):
+    return and_(
+        Metric.task.in_(tasks),
+        or_(*[and_(Metric.dataset == d, Metric.metric == m) for d, m in benchmarks]),
+        Metric.kind != "probe",
+    )
+
+
+def _task_ids(tasks: Sequence[str]):
+    return select(ModelFacet.model_id).where(ModelFacet.facet == "task", ModelFacet.value.in_(tasks))
+
+
+def _prefix_clause(column, prefixes: Sequence[str]):
+    # A range instead of LIKE so the facet primary key index is used on every backend.
+    return or_(*[and_(column >= p, column < p[:-1] + chr(ord(p[-1]) + 1)) for p in prefixes if p])
+
+
+def fetch_candidates(
+    session: Session,
+    tasks: Sequence[str],
+    benchmarks: Sequence[tuple[str, str]],
+    *,
+    unrated_limit: int = 40,
+    domain_tags: Sequence[str] = (),
+    domain_datasets: Sequence[str] = (),
+    domain_limit: int = 200,
+    probe_dataset: str | None = None,
+    extra_ids: Sequence[str] = (),
+    with_text: bool = False,
+) -> CandidatePool:
+    """The candidate pool for `tasks` with their metric rows on those tasks (see module docstring)."""
+    rated: set[str] = set()
+    if benchmarks:
+        rated = set(session.scalars(select(Metric.model_id).where(_benchmark_clause(tasks, benchmarks)).distinct()))
+    ids: dict[str, None] = dict.fromkeys(sorted(rated))
+    if unrated_limit:
+        unrated_stmt = select(Model.id).where(Model.id.in_(_task_ids(tasks)))
+        if benchmarks:
+            rated_ids = select(Metric.model_id).where(_benchmark_clause(tasks, benchmarks))
+            unrated_stmt = unrated_stmt.where(Model.id.not_in(rated_ids))
+        rows = session.scalars(
+            unrated_stmt.order_by(Model.downloads.desc().nulls_last(), Model.id).limit(unrated_limit)
+        ).all()
+        ids.update(dict.fromkeys(rows))
+    if domain_tags or domain_datasets:
+        facet_match = or_(
+            and_(ModelFacet.facet == "domain", ModelFacet.value.in_(list(domain_tags))),
+            and_(ModelFacet.facet == "dataset", _prefix_clause(ModelFacet.value, list(domain_datasets))),
+        )
+        in_domain = select(ModelFacet.model_id).where(facet_match).where(ModelFacet.model_id.in_(_task_ids(tasks)))
+        ids.update(dict.fromkeys(session.scalars(in_domain.distinct().limit(domain_limit))))
+    if probe_dataset:
+        probed = select(Metric.model_id).where(Metric.task.in_(tasks), Metric.dataset == probe_dataset)
+        ids.update(dict.fromkeys(session.scalars(probed.distinct())))
+    ids.update(dict.fromkeys(extra_ids))
+    candidates = load_candidates(session, list(ids), tasks, with_text=with_text)
+    return CandidatePool(candidates=candidates, rated_ids=frozenset(rated), unrated_total=None)
+
+
+def load_candidates(session: Session, ids: Sequence[str], tasks: Sequence[str] | None = None,
+                    *, with_text: bool = False) -> list[Candidate]:
+    """Candidates for explicit ids (in the given order), with their metric rows (on `tasks` if given)."""
+    columns = _COLUMNS + ((Model.summary,) if with_text else ())
+    rows: dict[str, tuple] = {}
+    metrics: dict[str, list[CandidateMetric]] = {i: [] for i in ids}
+    for chunk in _chunks(list(ids)):
+        for row in session.execute(select(*columns).where(Model.id.in_(chunk))):
+            rows[row[0]] = tuple(row)
+        stmt = select(Metric.model_id, Metric.task, Metric.dataset, Metric.metric, Metric.value, Metric.kind,
+                      Metric.source, Metric.higher_is_better, Metric.obtained_at, Metric.device, Metric.extra
+                      ).where(Metric.model_id.in_(chunk))
+        if tasks:
+            stmt = stmt.where(Metric.task.in_(list(tasks)))
+        for m in session.execute(stmt.order_by(Metric.id)):
+            metrics[m[0]].append(CandidateMetric(*m[1:]))
+    found = []
+    for model_id in ids:
+        row = rows.get(model_id)
+        if row is None:
+            continue
+        (mid, name, source, tasks_, domains, datasets, family, modality, params, gmacs, size_mb, license_,
+         downloads, provenance, *text) = row
+        found.append(Candidate(
+            id=mid, name=name, source=source, tasks=tuple(tasks_ or ()), domains=tuple(domains or ()),
+            pretrain_datasets=tuple(datasets or ()), family=family, modality=modality, params=params, gmacs=gmacs,
+            size_mb=size_mb, license=license_, downloads=downloads, provenance=dict(provenance or {}),
+            summary=text[0] if text else None, metrics=tuple(metrics[model_id]),
+        ))
+    return found
