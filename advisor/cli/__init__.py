@@ -46,6 +46,13 @@ def _register() -> None:
     from advisor.cli import tui_cmd
 
     app.command("tui")(tui_cmd.tui)
+    from advisor.cli import probe_cmd
+
+    app.command("probe")(probe_cmd.probe)
+    app.add_typer(probe_cmd.runs_app, name="runs", help="Stored probe runs: list, show.")
+    from advisor.cli import report_cmd
+
+    app.command("report")(report_cmd.report)
 
 
 _register()
