@@ -53,6 +53,11 @@ def _register() -> None:
     from advisor.cli import report_cmd
 
     app.command("report")(report_cmd.report)
+    from advisor.cli import bench_cmd, devices_cmd, estimate_cmd
+
+    app.add_typer(bench_cmd.app, name="bench", help="Measure models on this machine (latency, memory).")
+    app.command("estimate")(estimate_cmd.estimate)
+    app.command("devices")(devices_cmd.devices)
 
 
 _register()

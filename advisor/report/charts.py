@@ -101,10 +101,11 @@ def _svg_open(width: int, height: int, chart_id: str, title: str, description: s
     ]
 
 
-def accuracy_latency_svg(rows: Sequence[Mapping[str, Any]], accuracy_label: str, higher_is_better: bool = True) -> Markup | None:
+def accuracy_latency_svg(rows: Sequence[Mapping[str, Any]], accuracy_label: str, higher_is_better: bool = True,
+                         budget_ms: float | None = None) -> Markup | None:
     """Scatter of accuracy against latency; filled points are the engine's Pareto set, the step
-    line is the accuracy/latency front of the plotted points, whiskers are latency ranges.
-    None when fewer than one candidate has both figures."""
+    line is the accuracy/latency front of the plotted points, whiskers are latency ranges and a
+    red line marks the latency budget. None when no candidate has both figures."""
     points = [r for r in rows if isinstance(r.get("accuracy"), (int, float)) and isinstance(r.get("latency_ms"), (int, float))
               and r["latency_ms"] > 0]
     if not points:
@@ -114,6 +115,8 @@ def accuracy_latency_svg(rows: Sequence[Mapping[str, Any]], accuracy_label: str,
     lows = [r.get("latency_low_ms") or r["latency_ms"] for r in points]
     highs = [r.get("latency_high_ms") or r["latency_ms"] for r in points]
     x_lo, x_hi = min(min(lows), min(r["latency_ms"] for r in points)), max(max(highs), max(r["latency_ms"] for r in points))
+    if budget_ms is not None and budget_ms > 0:
+        x_lo, x_hi = min(x_lo, budget_ms), max(x_hi, budget_ms)
     x_lo = max(x_lo, 1e-3)
     use_log = x_hi / x_lo > 8
     x = _Axis(x_lo, x_hi, left, width - right, use_log)
@@ -156,6 +159,12 @@ def accuracy_latency_svg(rows: Sequence[Mapping[str, Any]], accuracy_label: str,
         out.append(f'<polyline class="pareto-front" points="{" ".join(steps)}" fill="none" stroke="{FRONT_COLOUR}" '
                    f'stroke-width="1.5" stroke-dasharray="5 3"/>')
 
+    if budget_ms is not None and budget_ms > 0:
+        bx = _num(x(budget_ms))
+        out.append(f'<line class="budget" x1="{bx}" y1="{top}" x2="{bx}" y2="{height - bottom}" stroke="#cf222e" '
+                   f'stroke-width="1.5" stroke-dasharray="2 3"/>')
+        out.append(f'<text x="{_num(x(budget_ms) - 4)}" y="{top + 14}" font-size="12" text-anchor="end" fill="#cf222e">'
+                   f'budget {_label(budget_ms)} ms</text>')
     for r, lo, hi in zip(points, lows, highs):
         if hi > lo:
             py = _num(y(float(r["accuracy"])))

@@ -17,10 +17,10 @@ from jinja2 import Environment, FileSystemLoader, StrictUndefined
 
 from advisor.report import charts
 from advisor.report.document import (
-    accuracy_direction, accuracy_label, candidate_rows, generated_at, per_class_table, question_items, report_kind, title_of,
+    accuracy_direction, accuracy_label, candidate_rows, latency_budget, extra_columns, generated_at, per_class_table, question_items, report_kind, title_of,
 )
 from advisor.report.environment import tool_version
-from advisor.report.formatting import cell_text, latency_text, provenance_rows, summary_lines
+from advisor.report.formatting import cell_text, column_label, provenance_rows, summary_lines
 
 TEMPLATE_DIR = Path(__file__).resolve().parent / "templates"
 TEMPLATE_NAME = "report.html.j2"
@@ -50,7 +50,8 @@ def _environment() -> Environment:
         keep_trailing_newline=True,
     )
     env.filters.update(cell=lambda value, key="": cell_text(key, value), kind_class=kind_class, safe_url=safe_url)
-    env.globals.update(latency_text=latency_text, zip=zip)
+    env.filters.update(column_label=column_label)
+    env.globals.update(zip=zip)
     return env
 
 
@@ -75,8 +76,9 @@ def render_html(document: Mapping[str, Any]) -> str:
         warnings_by_id={c.get("id"): [str(w) for w in c.get("warnings") or []] for c in document.get("candidates") or []},
         top=next((r for r in rows if r.get("rank") is not None), None),
         rows=rows,
-        probe_columns=[c for c in (rows[0] if rows else {}) if c.startswith("probe_")],
-        scatter=charts.accuracy_latency_svg(rows, accuracy_label(document), accuracy_direction(document)),
+        probe_columns=extra_columns(rows),
+        scatter=charts.accuracy_latency_svg(rows, accuracy_label(document), accuracy_direction(document),
+                                        latency_budget(document)),
         sizes=charts.size_params_svg(rows),
         accuracy_label=accuracy_label(document),
         probe_run=probe.get("run") or {},

@@ -1,12 +1,14 @@
 """Markdown reports for pull requests and wikis: tables, with the charts as SVG files beside it.
 
-Catalog text is untrusted and Markdown renderers pass inline HTML through, so every cell escapes
-HTML-significant and Markdown-significant characters with backslashes (reversible, which the
-round-trip test relies on) and flattens newlines, which would end a table row.
+Catalog text is untrusted and Markdown renderers pass inline HTML through, so every cell writes
+&, < and > as entities (inert in every renderer) and Markdown punctuation with backslashes; both
+are reversible, which the round-trip test relies on. Newlines, which would end a table row, are
+flattened to spaces.
 """
 
 from __future__ import annotations
 
+import html
 import re
 from collections.abc import Mapping, Sequence
 from pathlib import Path
@@ -14,24 +16,24 @@ from typing import Any
 
 from advisor.report import charts
 from advisor.report.document import (
-    accuracy_direction, accuracy_label, candidate_rows, generated_at, per_class_table, question_items, title_of,
+    accuracy_direction, accuracy_label, candidate_rows, latency_budget, extra_columns, generated_at, per_class_table, question_items, title_of,
 )
-from advisor.report.formatting import cell_text, provenance_rows, summary_lines
+from advisor.report.formatting import cell_text, column_label, provenance_rows, summary_lines
 
-_MARKDOWN_SPECIAL = re.compile(r"([\\`*_\[\]|<>#!~&])")
+_MARKDOWN_SPECIAL = re.compile(r"([\\`*_\[\]|#!~])")
 SAFE_URL = re.compile(r"^https?://[^\s<>()\[\]\\`]+$")
 
 TABLE_COLUMNS: tuple[tuple[str, str], ...] = (
     ("rank", "Rank"), ("id", "Model"), ("accuracy", "Accuracy"), ("accuracy_kind", "Accuracy kind"),
     ("latency_ms", "Latency (ms)"), ("latency_kind", "Latency kind"), ("size_mb", "Size (MB)"),
-    ("params", "Params"), ("gmacs", "GMACs"), ("license", "Licence"), ("pareto", "Pareto"), ("score", "Score"),
+    ("size_kind", "Size kind"), ("memory_mb", "Memory (MB)"), ("params", "Params"), ("gmacs", "GMACs"), ("license", "Licence"), ("pareto", "Pareto"), ("score", "Score"),
     ("explanation", "Why"), ("warnings", "Warnings"),
 )
 
 
 def md_escape(value: Any) -> str:
     """One table cell: backslash-escaped, on one line."""
-    text = " ".join(str(value).split())
+    text = html.escape(" ".join(str(value).split()), quote=False)
     return _MARKDOWN_SPECIAL.sub(r"\\\1", text)
 
 
@@ -54,12 +56,14 @@ def write_markdown(document: Mapping[str, Any], path: Path) -> list[Path]:
     lines += ["## Recommendation", ""] + [f"- {md_escape(line)}" for line in summary_lines(document, rows)] + [""]
 
     lines += ["## Comparison", ""]
-    probe_columns = [c for c in (rows[0].keys() if rows else ()) if c.startswith("probe_")]
-    headers = [accuracy_label(document) if key == "accuracy" else label for key, label in TABLE_COLUMNS] + probe_columns
+    probe_columns = extra_columns(rows)
+    headers = [accuracy_label(document) if key == "accuracy" else label for key, label in TABLE_COLUMNS]
+    headers += [column_label(c) for c in probe_columns]
     keys = [key for key, _ in TABLE_COLUMNS] + probe_columns
     lines += md_table(headers, [[cell_text(key, row.get(key)) for key in keys] for row in rows]) + [""]
 
-    scatter = charts.accuracy_latency_svg(rows, accuracy_label(document), accuracy_direction(document))
+    scatter = charts.accuracy_latency_svg(rows, accuracy_label(document), accuracy_direction(document),
+                                        latency_budget(document))
     sizes = charts.size_params_svg(rows)
     lines += ["## Charts", ""]
     for chart, suffix, alt in ((scatter, "accuracy-latency", "Accuracy versus latency with the Pareto front"),
