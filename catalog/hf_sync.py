@@ -221,7 +221,7 @@ def _enrich_timm(session: Session, records: list[ModelRecord], summary: SyncSumm
 
 def _hub_metadata(r: ModelRecord) -> dict:
     return {"repo": r.hub_repo, "downloads": r.downloads, "likes": r.likes, "library": r.library,
-            "last_modified": r.updated_at.isoformat() if r.updated_at else None, "page": r.homepage}
+            "last_modified": r.updated_at.isoformat() if r.updated_at else None}
 
 
 _COUNTERS = ("added", "updated", "enriched", "pages", "seen")
@@ -287,6 +287,10 @@ def _listing(session_factory: Callable, pages, key: str, start_url: str, options
         summary.merge_report(report)
         summary.pages += 1
         with session_factory() as session:
+            if session.get_bind().dialect.name == "sqlite":
+                # WAL + NORMAL: each page's commit survives a killed process (what resuming
+                # needs) without an fsync of the whole journal per page.
+                session.connection().exec_driver_sql("PRAGMA synchronous=NORMAL")
             hub, timm = _split_timm(records)
             created = _enrich_timm(session, timm, summary) if timm else []
             if created:
@@ -325,6 +329,9 @@ def sync_hf(store, options: SyncOptions, on_page: Callable[[SyncSummary], None] 
     endpoint = resolve_endpoint(options.endpoint)
     page_size = max(1, min(options.page_size, options.limit or PAGE_SIZE, PAGE_SIZE))
     summary = SyncSummary(endpoint=endpoint, mode="full" if options.full else "incremental")
+    if store.dialect == "sqlite":
+        with store.engine.connect() as conn:
+            conn.exec_driver_sql("PRAGMA journal_mode=WAL")
     source = pages or HubPages(endpoint, options)
     for task in options.tasks or (None,):
         key = _state_key(endpoint, task, options.author)

@@ -67,9 +67,9 @@ class Model(Base):
     library: Mapped[str | None] = mapped_column(String(60))
     summary: Mapped[str | None] = mapped_column(Text)
     num_classes: Mapped[int | None] = mapped_column(Integer)
-    downloads: Mapped[int | None] = mapped_column(BigInteger)
+    downloads: Mapped[int | None] = mapped_column(BigInteger, index=True)
     likes: Mapped[int | None] = mapped_column(Integer)
-    updated_at: Mapped[datetime | None] = mapped_column(DateTime)
+    updated_at: Mapped[datetime | None] = mapped_column(DateTime, index=True)
     created_at: Mapped[datetime | None] = mapped_column(DateTime)
     provenance: Mapped[dict] = mapped_column(default=dict)  # field -> {kind, source, obtained_at}
     extra: Mapped[dict] = mapped_column(default=dict)

@@ -162,53 +162,79 @@ def _upsert_models(session: Session, rows: list[dict]) -> None:
     session.execute(stmt.on_conflict_do_update(index_elements=[Model.id], set_=columns), rows)
 
 
-def update_fts(session: Session, records: Sequence[ModelRecord]) -> None:
-    """Keep the SQLite FTS5 index in step with `models` (no-op elsewhere)."""
+def _fts_rows(records: Sequence[ModelRecord]) -> list[dict]:
+    return [
+        {"id": r.id, "name": f"{r.name} {r.source}:{r.name} {r.family or ''}".replace("/", " "), "body": search_text(r)}
+        for r in records
+    ]
+
+
+def update_fts(session: Session, records: Sequence[ModelRecord], *, new_ids: set[str] | None = None) -> None:
+    """Keep the SQLite FTS5 index in step with `models` (no-op elsewhere).
+
+    FTS rows share the rowid of their `models` row (migration 0002), so replacing one is a rowid
+    lookup instead of a scan of the whole index; `new_ids` (models that had no row) skip the delete.
+    """
     if session.get_bind().dialect.name != "sqlite" or not records:
         return
-    ids = [r.id for r in records]
-    placeholders = ",".join(f":i{n}" for n in range(len(ids)))
-    session.execute(
-        text(f"DELETE FROM models_fts WHERE id IN ({placeholders})"),
-        {f"i{n}": i for n, i in enumerate(ids)},
+    stale = [r.id for r in records if new_ids is None or r.id not in new_ids]
+    if stale:
+        placeholders = ",".join("?" * len(stale))
+        session.connection().exec_driver_sql(
+            f"DELETE FROM models_fts WHERE rowid IN (SELECT rowid FROM models WHERE id IN ({placeholders}))", tuple(stale)
+        )
+    session.connection().exec_driver_sql(
+        "INSERT INTO models_fts (rowid, id, name, body) SELECT rowid, ?, ?, ? FROM models WHERE id = ?",
+        [(row["id"], row["name"], row["body"], row["id"]) for row in _fts_rows(records)],
     )
-    session.execute(
-        text("INSERT INTO models_fts (id, name, body) VALUES (:id, :name, :body)"),
-        [
-            {
-                "id": r.id,
-                "name": f"{r.name} {r.source}:{r.name} {r.family or ''}".replace("/", " "),
-                "body": search_text(r),
-            }
-            for r in records
-        ],
-    )
+
+
+def _sqlite_insert(session: Session, table, rows: list[dict], upsert_key: str | None = None) -> None:
+    """Bulk insert through the DBAPI cursor (executemany), values converted by each column type's
+    own bind processor, so rows read back exactly as through the ORM; 10-20x faster than the ORM
+    path, which is what a million-model sync needs."""
+    dialect = session.get_bind().dialect
+    columns = list(rows[0])
+    processors = [table.c[c].type._cached_bind_processor(dialect) for c in columns]
+    sql = f"INSERT INTO {table.name} ({', '.join(columns)}) VALUES ({', '.join('?' * len(columns))})"
+    if upsert_key:
+        sql += f" ON CONFLICT({upsert_key}) DO UPDATE SET " + ", ".join(f"{c} = excluded.{c}" for c in columns if c != upsert_key)
+    params = [
+        tuple(value if proc is None else proc(value) for proc, value in zip(processors, row.values()))
+        for row in rows
+    ]
+    session.connection().exec_driver_sql(sql, params)
 
 
 def write_records(session: Session, records: Sequence[ModelRecord], origin: str) -> WriteSummary:
     """Upsert `records` and replace the figure rows that `origin` owns on them."""
     summary = WriteSummary()
     now = datetime.now(timezone.utc).replace(tzinfo=None)
+    fast = session.get_bind().dialect.name == "sqlite"
     for start in range(0, len(records), CHUNK):
         chunk = list({r.id: r for r in records[start : start + CHUNK]}.values())
         ids = [r.id for r in chunk]
         existing = set(session.scalars(select(Model.id).where(Model.id.in_(ids))))
         summary.added += len(ids) - len(existing)
         summary.updated += len(existing)
-        _upsert_models(session, [model_row(r, now) for r in chunk])
-        session.execute(delete(ModelFacet).where(ModelFacet.model_id.in_(ids)))
+        old = [i for i in ids if i in existing]
         facets = [row for r in chunk for row in facet_rows(r)]
-        if facets:
-            session.execute(insert(ModelFacet), facets)
-        session.execute(delete(Metric).where(Metric.model_id.in_(ids), Metric.origin == origin))
-        session.execute(delete(Benchmark).where(Benchmark.model_id.in_(ids), Benchmark.origin == origin))
         metrics = [metric_row(r.id, m, origin, now) for r in chunk for m in r.metrics]
-        if metrics:
-            session.execute(insert(Metric), metrics)
         benchmarks = [benchmark_row(r.id, b, origin, now) for r in chunk for b in r.benchmarks]
-        if benchmarks:
-            session.execute(insert(Benchmark), benchmarks)
-        update_fts(session, chunk)
+        if fast:
+            _sqlite_insert(session, Model.__table__, [model_row(r, now) for r in chunk], upsert_key="id")
+        else:
+            _upsert_models(session, [model_row(r, now) for r in chunk])
+        if old:  # rows of models seen for the first time have nothing to replace
+            session.execute(delete(ModelFacet).where(ModelFacet.model_id.in_(old)))
+            session.execute(delete(Metric).where(Metric.model_id.in_(old), Metric.origin == origin))
+            session.execute(delete(Benchmark).where(Benchmark.model_id.in_(old), Benchmark.origin == origin))
+        for table, rows in ((ModelFacet.__table__, facets), (Metric.__table__, metrics), (Benchmark.__table__, benchmarks)):
+            if rows and fast:
+                _sqlite_insert(session, table, rows)
+            elif rows:
+                session.execute(insert(table), rows)
+        update_fts(session, chunk, new_ids=set(ids) - existing)
     return summary
 
 
@@ -217,11 +243,10 @@ def remove_stale(session: Session, source: str, keep_ids: set[str]) -> int:
     stale = [i for i in session.scalars(select(Model.id).where(Model.source == source)) if i not in keep_ids]
     for start in range(0, len(stale), CHUNK):
         chunk = stale[start : start + CHUNK]
-        session.execute(delete(Model).where(Model.id.in_(chunk)))
         if session.get_bind().dialect.name == "sqlite":
-            placeholders = ",".join(f":i{n}" for n in range(len(chunk)))
-            session.execute(
-                text(f"DELETE FROM models_fts WHERE id IN ({placeholders})"),
-                {f"i{n}": i for n, i in enumerate(chunk)},
+            placeholders = ",".join("?" * len(chunk))
+            session.connection().exec_driver_sql(
+                f"DELETE FROM models_fts WHERE rowid IN (SELECT rowid FROM models WHERE id IN ({placeholders}))", tuple(chunk)
             )
+        session.execute(delete(Model).where(Model.id.in_(chunk)))
     return len(stale)

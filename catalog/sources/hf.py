@@ -251,8 +251,8 @@ def map_hub_model(item: Any, report: SourceReport, site: str = "https://huggingf
             by_dtype = safetensors.get("parameters")
             if isinstance(by_dtype, dict) and all(k in _BYTES_PER_DTYPE and _int(v) is not None for k, v in by_dtype.items()):
                 size_mb = round(sum(_BYTES_PER_DTYPE[k] * v for k, v in by_dtype.items()) / 1e6, 3) or None
-                if size_mb:
-                    provenance["size_mb"] = reported
+                if size_mb:  # bytes per dtype x the reported tensor counts
+                    provenance["size_mb"] = Provenance(FigureKind.COMPUTED, "safetensors dtype counts")
 
     model_index = item.get("model-index", card.get("model-index"))
     metrics = _card_metrics(model_index, pipeline_tag, page, report)
@@ -272,7 +272,7 @@ def map_hub_model(item: Any, report: SourceReport, site: str = "https://huggingf
         source="hf", name=repo_id, tasks=(pipeline_tag,) if pipeline_tag else (),
         domains=(domain,) if domain else (), modality=modality, family=author, params=params, size_mb=size_mb,
         license=license_.lower()[:80] if license_ else None, pretrain_datasets=tuple(d[:160] for d in datasets[:20]),
-        papers=tuple(papers[:20]), hub_repo=repo_id, homepage=page, origin="huggingface-hub",
+        papers=tuple(papers[:20]), hub_repo=repo_id, homepage=None, origin="huggingface-hub",
         library=library[:60] if library else None, downloads=counts["downloads"], likes=counts["likes"],
         updated_at=dates["lastModified"], created_at=dates["createdAt"], provenance=provenance,
         metrics=tuple(metrics), extra=extra,
