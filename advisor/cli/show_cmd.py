@@ -40,7 +40,10 @@ def show(
     with state.store().session() as session:
         model_id = resolve_model_id(session, model)
         detail = get_model(session, model_id)
+        estimates = _estimates(session, model_id, device) if device else None
     document = detail_document(detail)
+    if estimates is not None:
+        document["estimates"] = estimates
     if json_out:
         emit_json(document)
         return
@@ -70,6 +73,25 @@ def show(
     if d["metrics"]:
         stdout.print(table("Metrics", ["task", "dataset", "metric", ("value", {"justify": "right"}), "kind", "source"],
                            [(m["task"], m["dataset"], m["metric"], f"{m['value']:g}", m["kind"], m.get("source")) for m in d["metrics"]]))
+    if estimates:
+        stdout.print(table(f"Estimates on {estimates['device']} (batch 1, fp32)", ["ms", "range ms", "memory MB", "kind", "source"],
+                           [(format_float(estimates["latency_ms"]), "-".join(format_float(v) for v in estimates["latency_range_ms"]),
+                             format_float(estimates["memory_mb"], 0), estimates["kind"], estimates["source"])]))
     if d["benchmarks"]:
         stdout.print(table("Latency", ["device", "batch", "precision", ("ms (p50)", {"justify": "right"}), "kind", "source"],
                            [(b["device"], b["batch_size"], b["precision"], format_float(b.get("latency_ms")), b["kind"], b.get("source")) for b in d["benchmarks"]]))
+
+
+def _estimates(session, model_id: str, device: str) -> dict:
+    """The `estimates` section: latency and memory on `device` at batch 1 fp32, measured or estimated."""
+    from advisor.devices import get_profile
+    from advisor.latency import latency_table
+
+    profile = get_profile(device)
+    figure = latency_table(session, [model_id], profile.name).get(model_id)
+    if figure is None:
+        return {"device": profile.name, "latency_ms": None, "kind": None, "latency_range_ms": None, "memory_mb": None,
+                "source": "no estimate: the catalog has no GMACs/params for this model"}
+    return {"device": profile.name, "batch_size": 1, "precision": "fp32", "latency_ms": figure.latency_ms,
+            "kind": figure.kind, "latency_range_ms": list(figure.range_ms), "memory_mb": figure.memory_mb,
+            "source": figure.source}
