@@ -31,6 +31,7 @@ class AdvisorApp(App):
 
     CSS_PATH = "advisor.tcss"
     TITLE = "model-advisor"
+    AUTO_FOCUS = "#models"  # keyboard first: arrows move through the catalog straight away
     BINDINGS = [
         Binding("q", "quit", "Quit"),
         Binding("slash", "focus_search", "Search", key_display="/"),

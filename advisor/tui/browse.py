@@ -87,7 +87,7 @@ class BrowsePane(Vertical):
         """Run the current filters from the first page (stale answers are dropped by generation)."""
         self.generation += 1
         self.loading_more = False
-        self.query_one(ModelTable).loading = True
+        # The old rows stay until the new page arrives: no flicker while typing.
         self.load_page(self.filters, 0, self.generation, append=False)
 
     @work(thread=True, group="browse-page")
@@ -127,7 +127,10 @@ class BrowsePane(Vertical):
             table.clear()
         self.total = message.page.total
         self.add_rows(table, message.page)
-        table.loading = False
+        if table.loading:
+            table.loading = False
+            if self.app.focused is None:  # a loading table cannot take focus; take it now
+                table.focus()
         self.loading_more = False
         if self._client_sort:
             self._sort_loaded(self._client_sort)

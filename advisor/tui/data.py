@@ -198,11 +198,18 @@ def run_recommend(session: Session, controls: RecommendControls) -> dict:
         max_latency_ms=controls.max_latency_ms, max_size_mb=controls.max_size_mb, max_params=controls.max_params,
         min_accuracy=controls.min_accuracy, license=controls.license, prefer=controls.prefer, top=controls.top,
     )
-    return recommend(session, request).to_dict()
+    return {"kind": "recommend", **recommend(session, request).to_dict()}
 
 
 def compare_document(session: Session, model_ids: Sequence[str], device: str | None = None) -> dict:
     """The ranking engine's side-by-side document for `model_ids` on `device`."""
     from advisor.ranking import compare
 
-    return compare(session, list(model_ids), device=device).to_dict()
+    return {"kind": "compare", **compare(session, list(model_ids), device=device).to_dict()}
+
+
+def probe_run_document(session: Session, run_id: str, device: str | None = None) -> dict:
+    """A finished probe run as a report document: the `advisor report --run` document."""
+    from advisor.cli.report_cmd import _run_document  # the one definition of that document
+
+    return _run_document(session, run_id, device)

@@ -129,8 +129,15 @@ class ProbePane(Vertical):
         """The finished run as a report document (the `advisor probe --json` shape), if any."""
         if self.run_document is None:
             return None
-        document = self.run_document
-        return lambda: document
+        run_id, store = self.run_document["run_id"], self.app.store
+
+        def build() -> dict:
+            from advisor.tui.data import probe_run_document
+
+            with store.session() as session:
+                return probe_run_document(session, run_id)
+
+        return build
 
     def focus_table(self) -> None:
         self.query_one("#p-results", DataTable).focus()
