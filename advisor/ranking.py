@@ -35,6 +35,7 @@ PREFERENCES = ("balanced", "accuracy", "speed", "size")
 # Weights of (accuracy, speed, size) in the balanced score; the others sort on one axis.
 BALANCED = (0.6, 0.25, 0.15)
 BALANCED_IN_BUDGET = (0.75, 0.1, 0.15)
+CATALOG_CONSTRAINTS = frozenset({"license", "params", "size"})  # decidable without latency figures
 PERCENT_METRICS = frozenset({"top1", "top5", "box_map", "box_map50", "miou", "mask_map", "kp_map", "accuracy", "wer",
                              "cer", "f1", "image_auroc"})
 
@@ -234,13 +235,21 @@ def recommend(session: Session, request: RecommendRequest, *, latency_fn: Latenc
     if not pool.candidates:
         raise UsageError(f"The catalog has no {task.name} models; `advisor catalog stats` shows what it holds.")
     bench = comparison_benchmark(task.name, pool.candidates)
-    latencies = _latencies(session, [c.id for c in pool.candidates], target, latency_fn)
     probes = probe_figures(session, probe_ds, pool.candidates) if probe_ds else {}
-    facts = _facts(pool.candidates, task, bench, latencies, domain_query, resolved.terms, probes)
+    facts = _facts(pool.candidates, task, bench, {}, domain_query, resolved.terms, probes)
     constraints = build_constraints(target, request.license, request.min_accuracy,
                                     bench.label if bench else None, bench.higher_is_better if bench else True)
-    report = apply_constraints(facts, constraints, task.title.lower())
-    notes += report.notes
+    # Catalog-only constraints first, so latency is estimated only for models that can still fit.
+    first = [c for c in constraints if c.name in CATALOG_CONSTRAINTS]
+    early = apply_constraints(facts, first, task.title.lower())
+    latencies = _latencies(session, [f.id for f in early.kept], target, latency_fn)
+    for f in early.kept:
+        f.latency = latencies.get(f.id)
+    report = apply_constraints(early.kept, [c for c in constraints if c.name not in CATALOG_CONSTRAINTS],
+                               task.title.lower())
+    report.excluded = {**early.excluded, **report.excluded}
+    report.unknown = {**early.unknown, **report.unknown}
+    notes += early.notes + report.notes
     if report.unknown.get("latency") and "latency" in report.excluded:
         notes.append(f"{report.unknown['latency']} candidates without a latency figure for {target.short_title} "
                      "were left out (they cannot be shown to fit the budget)")

@@ -1,0 +1,140 @@
+"""Benchmark `advisor recommend`: cold CLI wall time and the ranking engine's p50.
+
+    .venv/bin/python scripts/bench_recommend.py                   # embedded catalog, 7 cold runs, 30 engine rounds
+    .venv/bin/python scripts/bench_recommend.py --db sqlite:////tmp/advisor-scale/catalog.db --skip-cold --json
+
+Cold: a fresh interpreter runs `advisor recommend --task detection --edge` against a store that
+already holds the embedded catalog (the first-use snapshot load is timed separately, once); the
+figure is the median wall time of the process, start to exit (target <= 0.5 s, issue 5).
+Engine: `advisor.ranking.recommend` in one process over the same store, for several tasks and
+targets; p50 per request (target <= 100 ms at 1M models with the scale issue's store; pass
+`--db` pointing at the catalog built by scripts/bench_scale.py for that figure).
+Every figure is measured on this machine at run time.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+COLD_ARGS = ["recommend", "--task", "detection", "--edge"]
+ENGINE_REQUESTS = [
+    {"task": "detection", "target": "edge"},
+    {"task": "image-classification", "device": "this", "max_latency_ms": 20},
+    {"task": "image-classification", "prefer": "accuracy"},
+    {"task": "segmentation", "domain": "chest x-ray"},
+    {"task": "sentiment", "target": "server"},
+    {"task": "asr", "target": "edge"},
+    {"task": "face-recognition"},
+]
+
+
+def _advisor(db_url: str, args: list[str], env: dict) -> tuple[float, int, str]:
+    started = time.perf_counter()
+    out = subprocess.run([str(Path(sys.executable).parent / "advisor"), "--db", db_url, *args],
+                         capture_output=True, text=True, env=env)
+    return time.perf_counter() - started, out.returncode, out.stderr.strip()
+
+
+def cold_runs(db_url: str, runs: int, env: dict) -> dict:
+    first, code, err = _advisor(db_url, COLD_ARGS, env)  # creates the store, loads the snapshot if empty
+    if code != 0:
+        raise SystemExit(f"advisor recommend failed: {err}")
+    times = []
+    for _ in range(runs):
+        seconds, code, err = _advisor(db_url, COLD_ARGS, env)
+        if code != 0:
+            raise SystemExit(f"advisor recommend failed: {err}")
+        times.append(seconds)
+    times.sort()
+    return {"command": "advisor " + " ".join(COLD_ARGS), "first_use_s": round(first, 3),
+            "median_s": round(statistics.median(times), 3), "min_s": round(times[0], 3),
+            "max_s": round(times[-1], 3), "runs": runs, "target_s": 0.5}
+
+
+def engine_rounds(db_url: str, rounds: int) -> dict:
+    from advisor.ranking import RecommendRequest, recommend
+    from catalog.errors import CatalogError
+    from catalog.store import open_store
+
+    store = open_store(db_url)
+    per_request: dict[str, list[float]] = {}
+    errors: dict[str, str] = {}
+    with store.session() as session:
+        for spec in ENGINE_REQUESTS:  # warm caches once (latency fits, page cache), as a running TUI would be
+            try:
+                recommend(session, RecommendRequest(**spec))
+            except CatalogError as exc:
+                errors[json.dumps(spec)] = str(exc)
+        for _ in range(rounds):
+            for spec in ENGINE_REQUESTS:
+                key = json.dumps(spec)
+                if key in errors:
+                    continue
+                t0 = time.perf_counter()
+                recommend(session, RecommendRequest(**spec))
+                per_request.setdefault(key, []).append((time.perf_counter() - t0) * 1000)
+    store.engine.dispose()
+    everything = sorted(t for ts in per_request.values() for t in ts)
+    return {
+        "p50_ms": round(statistics.median(everything), 2) if everything else None,
+        "p90_ms": round(everything[int(len(everything) * 0.9) - 1], 2) if everything else None,
+        "per_request_p50_ms": {k: round(statistics.median(v), 2) for k, v in per_request.items()},
+        "errors": errors, "rounds": rounds, "target_ms": 100,
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--db", help="store URL (default: a fresh SQLite store loaded from the embedded catalog)")
+    parser.add_argument("--runs", type=int, default=7, help="cold CLI runs")
+    parser.add_argument("--rounds", type=int, default=30, help="engine rounds over the request mix")
+    parser.add_argument("--skip-cold", action="store_true")
+    parser.add_argument("--json", action="store_true")
+    args = parser.parse_args()
+    tmp = tempfile.TemporaryDirectory(prefix="bench-recommend-")
+    env = {**os.environ, "ADVISOR_DATA_DIR": tmp.name}
+    env.pop("ADVISOR_DB_URL", None)
+    db_url = args.db or f"sqlite:///{Path(tmp.name) / 'catalog.db'}"
+    report: dict = {"db": db_url, "cpus": os.cpu_count()}
+    if not args.skip_cold:
+        report["cold_cli"] = cold_runs(db_url, args.runs, env)
+    else:
+        from catalog.store import open_store
+
+        open_store(db_url).engine.dispose()
+    report["engine"] = engine_rounds(db_url, args.rounds)
+    from catalog.queries import catalog_stats
+    from catalog.store import open_store
+
+    store = open_store(db_url)
+    with store.session() as session:
+        report["catalog_models"] = catalog_stats(session)["models"]
+    if args.json:
+        print(json.dumps(report, indent=2))
+        return
+    print(f"catalog: {report['catalog_models']} models ({db_url})")
+    if "cold_cli" in report:
+        c = report["cold_cli"]
+        print(f"cold `{c['command']}`: median {c['median_s']:.3f} s (min {c['min_s']:.3f}, max {c['max_s']:.3f}, "
+              f"{c['runs']} runs; first use incl. snapshot load {c['first_use_s']:.3f} s); target <= 0.5 s")
+    e = report["engine"]
+    print(f"engine ranking: p50 {e['p50_ms']} ms, p90 {e['p90_ms']} ms over {e['rounds']} rounds; target p50 <= 100 ms")
+    for key, p50 in e["per_request_p50_ms"].items():
+        print(f"  {p50:8.2f} ms  {key}")
+    for key, err in e["errors"].items():
+        print(f"  error      {key}: {err}")
+
+
+if __name__ == "__main__":
+    main()
