@@ -23,13 +23,19 @@ def format_for_path(path: Path) -> str | None:
     return SUFFIXES.get(path.suffix.lower())
 
 
-def _writers() -> dict[str, Callable[[Mapping[str, Any], Path], list[Path]]]:
-    # Imported here so `import advisor.report` stays cheap (pandas and jinja2 load on use).
-    from advisor.report.html import write_html
-    from advisor.report.markdown import write_markdown
+def _writer(fmt: str) -> Callable[[Mapping[str, Any], Path], list[Path]]:
+    # Imported per format so an HTML report does not pay for pandas, nor a CSV for jinja2.
+    if fmt == "html":
+        from advisor.report.html import write_html
+
+        return write_html
+    if fmt == "md":
+        from advisor.report.markdown import write_markdown
+
+        return write_markdown
     from advisor.report.tabular import write_csv, write_json
 
-    return {"html": write_html, "md": write_markdown, "csv": write_csv, "json": write_json}
+    return write_csv if fmt == "csv" else write_json
 
 
 def write_report(document: Mapping[str, Any], fmt: str, path: Path) -> list[Path]:
@@ -43,4 +49,4 @@ def write_report(document: Mapping[str, Any], fmt: str, path: Path) -> list[Path
         raise UsageError(f"{path} is a directory; give a file name such as {path / ('report.' + fmt)}.")
     if not path.parent.exists():
         raise UsageError(f"The folder {path.parent} does not exist.")
-    return _writers()[fmt](document, path)
+    return _writer(fmt)(document, path)
