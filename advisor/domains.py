@@ -130,12 +130,15 @@ class DomainMatch:
     score: float  # 0 (nothing) .. 1 (domain tag or pretraining dataset of the named domain)
     evidence: str | None  # "pretrained on chexpert", "tagged medical-imaging", "card mentions 'satellite'"
     general: bool  # trained only on general corpora as far as the card says
+    specific: bool = False  # the user's own words ("chest", "x-ray") appear on the card, not just the domain's
 
     @property
     def in_domain(self) -> bool:
         return self.score >= 0.5
 
 
+# Words that name the kind of data, not the domain: "satellite imagery" is specific by "satellite".
+_GENERIC = frozenset({"x", "ray", "scan", "scans", "imaging", "imagery", "medical", "text", "texts", "documents"})
 _STOP = frozenset({"a", "an", "the", "of", "and", "or", "for", "in", "on", "with", "my", "our", "data", "images",
                    "image", "text", "pictures", "photos", "imagery", "dataset", "from", "to", "set"})
 
@@ -190,16 +193,18 @@ def match_model(query: DomainQuery, tags: Sequence[str], datasets: Sequence[str]
     """How well one model's tags, pretraining datasets and card text fit the queried domain."""
     general = is_general(datasets, tags)
     lowered_tags = [t.lower() for t in tags]
+    words = _words(text)
+    card_words = set(words) | {w for item in (*tags, *datasets) for w in _words(item)}
+    specific = bool(query.words) and all(w in card_words for w in query.words if w not in _GENERIC)
     for domain in query.domains:
         if not domain.specialised:
             continue
         hit = _dataset_hit(datasets, domain.datasets)
         if hit:
-            return DomainMatch(1.0, f"pretrained on {hit}", general)
+            return DomainMatch(1.0, f"pretrained on {hit}", general, specific)
         tag = next((t for t in domain.tags if t in lowered_tags and t != "health"), None)
         if tag:
-            return DomainMatch(0.9, f"tagged {tag}", general)
-    words = _words(text)
+            return DomainMatch(0.9, f"tagged {tag}", general, specific)
     phrases = [p for d in query.domains if d.specialised for p in d.phrases]
     hit_phrase = next((p for p in phrases if len(p) > 2 and _contains_phrase(words, p)), None)
     if hit_phrase:

@@ -85,6 +85,8 @@ def _versus_best(f: Facts, refs: References) -> str:
         if size.startswith("as "):
             return f"the same size as the most accurate option for {cost}"
         return f"{size} than the most accurate option for {cost}"
+    if cost.startswith("the same"):
+        return f"as accurate as the most accurate option ({format_value(f.accuracy.value)} {metric})"
     return f"{cost} against the most accurate option"
 
 
@@ -127,13 +129,14 @@ def explanation(f: Facts, refs: References, target: Target, task: Task) -> str:
     return "; ".join(p for p in parts if p)
 
 
-def warnings_for(f: Facts, task: Task, refs: References, domain: DomainQuery | None, license_filter: str) -> list[str]:
+def warnings_for(f: Facts, task: Task, refs: References, domain: DomainQuery | None, license_filter: str,
+                 target: Target | None = None) -> list[str]:
     """Missing metrics, licence limits, privacy notes and domain shift, most important first."""
     out: list[str] = []
     c = f.candidate
     if not f.rated and refs.bench is not None:
-        out.append(f"unrated: no {refs.bench.label or refs.bench.metric} figure in the catalog; "
-                   "listed after the rated models, never ranked among them")
+        out.append(f"unrated: no {refs.bench.label or refs.bench.metric} figure in the catalog, so it is never "
+                   "scored against the rated models")
     if (license_filter or "any").lower() != "commercial":
         lic = license_warning(c.license)
         if lic:
@@ -150,7 +153,15 @@ def warnings_for(f: Facts, task: Task, refs: References, domain: DomainQuery | N
                    f"data with `advisor probe DATA --task {task.name}`")
     if f.size_kind == "estimated":
         out.append("size estimated from the parameter count at fp32")
+    budget = target.budget.max_latency_ms if target is not None else None
+    if f.latency is None and target is not None and target.device is not None:
+        checked = f"the {budget:.0f} ms budget could not be checked" if budget else "its speed is not compared"
+        out.append(f"no latency figure for {target.short_title} (no measurement, no GMACs to estimate from): {checked}")
     if f.latency is not None and f.latency.kind == "estimated":
         lo, hi = f.latency.range_ms
-        out.append(f"latency estimated ({lo:.1f}-{hi:.1f} ms), not measured: `advisor bench latency {c.id}` measures it")
+        if budget is not None and hi > budget >= f.latency.latency_ms:
+            out.append(f"the latency estimate's range crosses the {budget:.1f} ms budget: measure on the device "
+                       f"(`advisor bench latency {c.id}`) before relying on it")
+        else:
+            out.append(f"latency estimated ({lo:.1f}-{hi:.1f} ms), not measured: `advisor bench latency {c.id}` measures it")
     return out

@@ -93,7 +93,10 @@ def accuracy_facts(task: str, candidate: Candidate, bench: Benchmark | None) -> 
     on_bench = canonical_metric(task, candidate.metrics, bench) if bench else None
     other = None
     if on_bench is None:
-        other = canonical_metric(task, candidate.metrics)
+        # Another canonical benchmark of the task, else whatever the publisher reports for the task
+        # (a chest X-ray model's Dice on its own validation set): shown, never compared.
+        other = canonical_metric(task, candidate.metrics) or next(
+            (m for m in candidate.metrics if m.task == task and m.kind != "probe"), None)
     return on_bench, other
 
 

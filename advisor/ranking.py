@@ -158,7 +158,8 @@ def _sort_key(f: Facts, prefer: str, scores: Mapping[str, float], higher_is_bett
               domain_active: bool, terms_active: bool) -> tuple:
     inf = float("inf")
     probe = (0, -f.probe.value if f.probe.higher_is_better else f.probe.value) if f.probe else (1, 0.0)
-    domain = 0 if (domain_active and f.domain and f.domain.in_domain) else 1
+    # In-domain first; among them, models whose card names what the user typed ("chest") first.
+    domain = (0, 0 if f.domain.specific else 1) if (domain_active and f.domain and f.domain.in_domain) else (1, 1)
     terms = 0 if (not terms_active or f.term_match) else 1
     if not f.rated:
         return (probe, domain, terms, 1, 0.0, -(f.candidate.downloads or 0), f.id)
@@ -172,7 +173,9 @@ def _sort_key(f: Facts, prefer: str, scores: Mapping[str, float], higher_is_bett
 
 
 def _term_match(c: Candidate, terms: Sequence[str]) -> bool:
-    text = " ".join([c.name, c.summary or "", *c.pretrain_datasets, *c.domains]).lower()
+    """Whether a model is about what an alias narrows to (sentiment, emotion, plates, hands, ...),
+    by name, card text, datasets, domain tags or the datasets it reports figures on."""
+    text = " ".join([c.name, c.summary or "", *c.pretrain_datasets, *c.domains, *(m.dataset for m in c.metrics)]).lower()
     return any(t in text for t in terms)
 
 
@@ -208,7 +211,7 @@ def _rank(facts: list[Facts], *, task: Task, bench, target: Target, prefer: str,
         ranked.append(RankedCandidate.build(
             rank=rank, facts=f, score=scores.get(f.id), pareto=f.id in front, bench=bench,
             explanation=explanation(f, refs, target, task),
-            warnings=warnings_for(f, task, refs, domain_query, license_filter),
+            warnings=warnings_for(f, task, refs, domain_query, license_filter, target),
         ))
     return ranked
 

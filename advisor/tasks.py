@@ -127,6 +127,8 @@ class Alias:
     terms: tuple[str, ...] = ()  # narrowing terms matched against card text and datasets
 
 
+PLATE_TERMS = ("license-plate", "license plate", "licence plate", "number plate", "alpr", "anpr")
+
 ALIASES: dict[str, Alias] = {
     "detection": Alias(("object-detection",)),
     "detector": Alias(("object-detection",)),
@@ -142,9 +144,16 @@ ALIASES: dict[str, Alias] = {
     "emotion-detection": Alias(("text-classification",), "emotion from text; use audio-classification for speech emotion", ("emotion",)),
     "face": Alias(("face-recognition",)),
     "face-verification": Alias(("face-recognition",)),
-    "license-plate": Alias(("object-detection", "ocr")),
-    "alpr": Alias(("object-detection", "ocr")),
-    "anpr": Alias(("object-detection", "ocr")),
+    "license-plate": Alias(("object-detection", "ocr"), None, PLATE_TERMS),
+    "licence-plate": Alias(("object-detection", "ocr"), None, PLATE_TERMS),
+    "number-plate": Alias(("object-detection", "ocr"), None, PLATE_TERMS),
+    "alpr": Alias(("object-detection", "ocr"), None, PLATE_TERMS),
+    "anpr": Alias(("object-detection", "ocr"), None, PLATE_TERMS),
+    "face-detection": Alias(("object-detection",), "face detection is object detection of faces", ("face", "wider-face")),
+    "image-recognition": Alias(("image-classification",)),
+    "object-recognition": Alias(("image-classification",)),
+    "text-classifier": Alias(("text-classification",)),
+    "topic-classification": Alias(("text-classification",)),
     "text-recognition": Alias(("ocr",)),
     "scene-text": Alias(("text-detection",)),
     "gesture": Alias(("keypoint-detection",), "gestures are recognised from hand keypoints", ("hand",)),
@@ -214,7 +223,7 @@ def resolve_task(text: str) -> ResolvedTask:
         near = difflib.get_close_matches(key, choices, n=3, cutoff=0.6)
         hint = f" Did you mean {' or '.join(near)}?" if near else " Run `advisor search --help` for the task list."
         raise UsageError(f"Unknown task '{text}'.{hint}")
-    if len(alias.tasks) > 1 and key not in {"license-plate", "alpr", "anpr"}:
+    if len(alias.tasks) > 1 and alias.terms != PLATE_TERMS:
         raise UsageError(
             f"'{text}' is ambiguous: say --task {' or --task '.join(alias.tasks)}."
         )

@@ -64,26 +64,37 @@ def print_candidates(doc: dict, title: str) -> None:
     stdout.print(table(title, columns, rows))
     for c in cands:
         stdout.print(f"[bold]{c['rank']}. {escape(c['id'])}[/bold]: {escape(c['explanation'])}", highlight=False)
-    shared = set(cands[0]["warnings"]) if cands else set()
-    for c in cands[1:]:
-        shared &= set(c["warnings"])
-    ordered_shared = [w for w in (cands[0]["warnings"] if cands else []) if w in shared]
-    if ordered_shared:
-        stdout.print("[yellow]Warnings for every candidate:[/yellow]", highlight=False)
-        for w in ordered_shared:
-            stdout.print(f"  [yellow]- {escape(w)}[/yellow]", highlight=False)
-    per = [(c, [w for w in c["warnings"] if w not in shared]) for c in cands]
-    if any(ws for _, ws in per):
-        stdout.print("[yellow]Warnings:[/yellow]", highlight=False)
-        for c, ws in per:
-            for w in ws:
-                stdout.print(f"  [yellow]{c['rank']}. {escape(c['id'])}: {escape(w)}[/yellow]", highlight=False)
+    _print_warnings(cands)
     legend = ["* Pareto: no other candidate is better on accuracy, speed and size at once"]
+    if any(c["latency_kind"] == "estimated" for c in cands):
+        legend.append("est = estimated by the latency model (ranges in --json; `advisor bench latency ID` measures)")
     if any(c["size_kind"] == "estimated" for c in cands):
         legend.append("size* = parameters x 4 bytes (fp32), estimated")
-    stdout.print(f"[dim]{'; '.join(legend)}.[/dim]", highlight=False)
+    stdout.print(f"[dim]{escape('; '.join(legend))}.[/dim]", highlight=False)
     for n in doc.get("notes", []):
         stdout.print(f"[dim]note: {escape(n)}[/dim]", highlight=False)
+
+
+# Said once by the table legend instead of once per candidate.
+_LEGEND_WARNINGS = ("latency estimated (", "size estimated from the parameter count")
+
+
+def _print_warnings(cands: list[dict]) -> None:
+    """Each distinct warning once, with the ranks it applies to ("all" when it applies to every one)."""
+    by_text: dict[str, list[int]] = {}
+    for c in cands:
+        for w in c["warnings"]:
+            if w.startswith(_LEGEND_WARNINGS):
+                continue
+            # The same caution for different models reads the same once the id is taken out.
+            key = w.replace(f"`advisor bench latency {c['id']}`", "`advisor bench latency ID`")
+            by_text.setdefault(key, []).append(c["rank"])
+    if not by_text:
+        return
+    stdout.print("[yellow]Warnings:[/yellow]", highlight=False)
+    for text, ranks in by_text.items():
+        who = "all" if len(ranks) == len(cands) and len(cands) > 1 else ", ".join(f"#{r}" for r in ranks)
+        stdout.print(f"  [yellow]- ({who}) {escape(text)}[/yellow]", highlight=False)
 
 
 def recommend(
