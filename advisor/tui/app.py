@@ -108,6 +108,11 @@ class AdvisorApp(App):
         self.query_one(RecommendPane).fill_controls(message)
         self.query_one(ComparePane).fill_devices(message)
 
+    @on(TabbedContent.TabActivated)
+    def tab_activated(self, event: TabbedContent.TabActivated) -> None:
+        if event.pane.id == "recommend":
+            self.query_one(RecommendPane).shown()
+
     @on(Failed)
     def failed(self, message: Failed) -> None:
         self.notify(message.text, title=message.where, severity="error", timeout=8)

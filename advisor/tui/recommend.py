@@ -34,6 +34,7 @@ class RecommendPane(Horizontal):
         self.controls = RecommendControls()
         self.generation = 0
         self.document: dict | None = None
+        self.stale = False  # controls changed while the tab was hidden
         self._timer: Timer | None = None
 
     def compose(self) -> ComposeResult:
@@ -127,6 +128,11 @@ class RecommendPane(Horizontal):
     def refresh_ranking(self) -> None:
         if not self.controls.task or self.app.store is None:
             return
+        if getattr(self.app, "current_tab", "recommend") != "recommend":
+            # Rank when the tab is first shown, not while the user is still browsing.
+            self.stale = True
+            return
+        self.stale = False
         self.generation += 1
         self.query_one("#r-summary", Static).update(f"Ranking {self.controls.task} candidates…")
         self.rank(self.controls, self.generation)
@@ -143,6 +149,11 @@ class RecommendPane(Horizontal):
             self.post_message(Failed("recommend", f"The ranking engine is not available ({exc.name})."))
             return
         self.post_message(RecommendationReady(document, generation))
+
+    def shown(self) -> None:
+        """The tab became visible: rank now if the controls changed while it was hidden."""
+        if self.stale:
+            self.refresh_ranking()
 
     # ----- results -------------------------------------------------------------------------
 
