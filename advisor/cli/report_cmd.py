@@ -44,19 +44,54 @@ def _recommend_parameters() -> list[inspect.Parameter]:
 def _own_parameters() -> list[inspect.Parameter]:
     keyword = inspect.Parameter.KEYWORD_ONLY
     return [
-        inspect.Parameter("models", keyword, default=None, annotation=Annotated[Optional[str], typer.Option(
-            "--models", help="Compare these models instead of recommending: ID,ID,... (unique partial names work).")]),
-        inspect.Parameter("run", keyword, default=None, annotation=Annotated[Optional[str], typer.Option(
-            "--run", help="Report a probe run (see `advisor runs list`): its results with per-class metrics.")]),
-        inspect.Parameter("fmt", keyword, default=None, annotation=Annotated[Optional[ReportFormat], typer.Option(
-            "--format", "-f", help="html, md, csv or json (default: from the -o file name).")]),
-        inspect.Parameter("output", keyword, annotation=Annotated[Path, typer.Option(
-            "--output", "-o", help="The report file; Markdown also writes its charts as SVG files beside it.")]),
+        inspect.Parameter(
+            "models",
+            keyword,
+            default=None,
+            annotation=Annotated[
+                Optional[str],
+                typer.Option(
+                    "--models",
+                    help="Compare these models instead of recommending: ID,ID,... (unique partial names work).",
+                ),
+            ],
+        ),
+        inspect.Parameter(
+            "run",
+            keyword,
+            default=None,
+            annotation=Annotated[
+                Optional[str],
+                typer.Option(
+                    "--run", help="Report a probe run (see `advisor runs list`): its results with per-class metrics."
+                ),
+            ],
+        ),
+        inspect.Parameter(
+            "fmt",
+            keyword,
+            default=None,
+            annotation=Annotated[
+                Optional[ReportFormat],
+                typer.Option("--format", "-f", help="html, md, csv or json (default: from the -o file name)."),
+            ],
+        ),
+        inspect.Parameter(
+            "output",
+            keyword,
+            annotation=Annotated[
+                Path,
+                typer.Option(
+                    "--output", "-o", help="The report file; Markdown also writes its charts as SVG files beside it."
+                ),
+            ],
+        ),
     ]
 
 
 def _recommend_document(session, options: dict[str, Any]) -> dict:
-    from advisor.ranking import RecommendRequest, recommend
+    from advisor.ranking import RecommendRequest
+    from advisor.report.sources import recommend_document
     from catalog.errors import UsageError
     from catalog.units import parse_count
 
@@ -65,48 +100,27 @@ def _recommend_document(session, options: dict[str, Any]) -> dict:
         raise UsageError("Choose one target: --edge and --server contradict each other.")
     if options.get("max_params"):
         options["max_params"] = parse_count(options["max_params"])
-    fields = {k: (v.value if isinstance(v, Enum) else v) for k, v in options.items()
-              if k in RecommendRequest.__dataclass_fields__}
-    request = RecommendRequest(**fields, target="edge" if edge else "server" if server else None)
-    return {"kind": "recommend", **recommend(session, request).to_dict()}
-
-
-def _compare_document(session, model_ids: list[str], device: str | None) -> dict:
-    from advisor.ranking import compare
-
-    return {"kind": "compare", **compare(session, model_ids, device=device).to_dict()}
+    fields = {
+        k: (v.value if isinstance(v, Enum) else v)
+        for k, v in options.items()
+        if k in RecommendRequest.__dataclass_fields__
+    }
+    return recommend_document(
+        session, RecommendRequest(**fields, target="edge" if edge else "server" if server else None)
+    )
 
 
 def _run_document(session, run_id: str, device: str | None) -> dict:
-    """The run's models compared side by side (figures, latency on `device`), plus the run itself."""
-    from benchmarks.runs import get_run
-    from catalog.errors import CatalogError
+    """Kept for callers that imported it from here; the definition is advisor.report.sources."""
+    from advisor.report.sources import probe_run_document
 
-    view = get_run(session, run_id).to_dict()
-    results = view.get("results") or []
-    ids = list(dict.fromkeys(r["id"] for r in results))
-    document: dict[str, Any] = {"candidates": []}
-    if ids:
-        try:
-            document = _compare_document(session, ids, device)
-        except CatalogError as exc:  # a probed model the catalog does not hold: report the run alone
-            note(f"The run's models could not be compared from the catalog ({exc}); reporting the run alone.")
-    dataset = view.get("dataset") or {}
-    document["kind"] = "probe-run"
-    document.setdefault("query", {})["run_id"] = view["run_id"]
-    document["probe"] = {
-        "run": {"id": view["run_id"], "task": view.get("task"), "dataset": dataset.get("path"),
-                "dataset_fingerprint": dataset.get("fingerprint"), "mode": view.get("mode"), "device": view.get("device"),
-                "status": view.get("status"), "started_at": view.get("started_at"), "finished_at": view.get("finished_at")},
-        "results": results,
-    }
-    return document
+    return probe_run_document(session, run_id, device, on_missing=note)
 
 
 def report(**options: Any) -> None:
     """Write a shareable report: `advisor report --task detection --edge --format html -o report.html`."""
     from advisor.report import format_for_path, write_report
-    from advisor.report.environment import collect_environment
+    from advisor.report.sources import compare_document, with_environment
     from catalog.errors import UsageError
 
     models, run, fmt, output = (options.pop(k) for k in ("models", "run", "fmt", "output"))
@@ -115,16 +129,20 @@ def report(**options: Any) -> None:
         raise UsageError(f"Say which format with --format html|md|csv|json; '{output.name}' does not tell.")
     chosen = [name for name, given in (("--task", options.get("task")), ("--models", models), ("--run", run)) if given]
     if len(chosen) != 1:
-        raise UsageError("Say what to report with exactly one of --task (with the recommend filters), --models ID,... or --run RUN_ID"
-                         + (f"; got {' and '.join(chosen)}." if chosen else "."))
+        raise UsageError(
+            "Say what to report with exactly one of --task (with the recommend filters), --models ID,... or --run RUN_ID"
+            + (f"; got {' and '.join(chosen)}." if chosen else ".")
+        )
     with state.store().session() as session:
         if run:
             document = _run_document(session, run, options.get("device"))
         elif models:
-            document = _compare_document(session, [m.strip() for m in models.split(",") if m.strip()], options.get("device"))
+            document = compare_document(
+                session, [m.strip() for m in models.split(",") if m.strip()], options.get("device")
+            )
         else:
             document = _recommend_document(session, options)
-        document["environment"] = collect_environment(session, (document.get("target") or {}).get("device"))
+        with_environment(session, document)
     written = write_report(document, fmt, output)
     note("Wrote " + ", ".join(str(p) for p in written))
 

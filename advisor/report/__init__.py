@@ -15,7 +15,14 @@ from typing import Any
 from catalog.errors import UsageError
 
 FORMATS: tuple[str, ...] = ("html", "md", "csv", "json")
-SUFFIXES: dict[str, str] = {".html": "html", ".htm": "html", ".md": "md", ".markdown": "md", ".csv": "csv", ".json": "json"}
+SUFFIXES: dict[str, str] = {
+    ".html": "html",
+    ".htm": "html",
+    ".md": "md",
+    ".markdown": "md",
+    ".csv": "csv",
+    ".json": "json",
+}
 
 
 def format_for_path(path: Path) -> str | None:
@@ -49,4 +56,9 @@ def write_report(document: Mapping[str, Any], fmt: str, path: Path) -> list[Path
         raise UsageError(f"{path} is a directory; give a file name such as {path / ('report.' + fmt)}.")
     if not path.parent.exists():
         raise UsageError(f"The folder {path.parent} does not exist.")
+    if not document.get("environment"):
+        # A caller without a session (or that forgot) still gets tool, Python, platform and device.
+        from advisor.report.environment import basic_environment
+
+        document = {**document, "environment": basic_environment((document.get("target") or {}).get("device"))}
     return _writer(fmt)(document, path)

@@ -18,10 +18,27 @@ from advisor.tasks import TASKS
 # The flat row every format shares; probe_* columns follow when a candidate has a probe figure
 # (recommend --dataset), run_* columns when the report is of a probe run.
 CANDIDATE_COLUMNS: tuple[str, ...] = (
-    "rank", "id", "score", "pareto",
-    "accuracy", "accuracy_metric", "accuracy_dataset", "accuracy_kind", "accuracy_source",
-    "latency_ms", "latency_kind", "latency_low_ms", "latency_high_ms", "memory_mb",
-    "size_mb", "size_kind", "params", "gmacs", "license", "explanation", "warnings",
+    "rank",
+    "id",
+    "score",
+    "pareto",
+    "accuracy",
+    "accuracy_metric",
+    "accuracy_dataset",
+    "accuracy_kind",
+    "accuracy_source",
+    "latency_ms",
+    "latency_kind",
+    "latency_low_ms",
+    "latency_high_ms",
+    "memory_mb",
+    "size_mb",
+    "size_kind",
+    "params",
+    "gmacs",
+    "license",
+    "explanation",
+    "warnings",
 )
 # recommend --dataset: the candidate's probe figure on the user's data.
 CANDIDATE_PROBE_COLUMNS: tuple[str, ...] = ("probe_metric", "probe_value", "probe_mode")
@@ -29,16 +46,30 @@ WARNING_SEPARATOR = "; "
 
 # Labels for the query keys the engine is known to send; unknown keys are shown as they are.
 QUESTION_LABELS: dict[str, str] = {
-    "task": "Task", "target": "Target", "device": "Device", "domain": "Domain", "dataset": "Dataset",
-    "models": "Models", "max_latency_ms": "Max latency (ms)", "max_size_mb": "Max size (MB)",
-    "max_params": "Max params", "max_memory_mb": "Max memory (MB)", "min_accuracy": "Min accuracy",
-    "license": "Licence", "prefer": "Preference", "top": "Top", "batch_size": "Batch size",
-    "precision": "Precision", "run_id": "Probe run", "probe_dataset": "Probe dataset",
+    "task": "Task",
+    "target": "Target",
+    "device": "Device",
+    "domain": "Domain",
+    "dataset": "Dataset",
+    "models": "Models",
+    "max_latency_ms": "Max latency (ms)",
+    "max_size_mb": "Max size (MB)",
+    "max_params": "Max params",
+    "max_memory_mb": "Max memory (MB)",
+    "min_accuracy": "Min accuracy",
+    "license": "Licence",
+    "prefer": "Preference",
+    "top": "Top",
+    "batch_size": "Batch size",
+    "precision": "Precision",
+    "run_id": "Probe run",
+    "probe_dataset": "Probe dataset",
     "domain_matched": "Domains matched",
 }
 # Query keys the target section states better (with the device title and the budget's reason).
-_TARGET_KEYS = frozenset({"device", "target", "batch_size", "precision", "max_latency_ms", "max_size_mb",
-                          "max_params", "max_memory_mb"})
+_TARGET_KEYS = frozenset(
+    {"device", "target", "batch_size", "precision", "max_latency_ms", "max_size_mb", "max_params", "max_memory_mb"}
+)
 
 
 def report_kind(document: Mapping[str, Any]) -> str:
@@ -55,12 +86,14 @@ def generated_at(document: Mapping[str, Any]) -> str:
     if document.get("generated_at"):
         return str(document["generated_at"])
     epoch = os.environ.get("SOURCE_DATE_EPOCH")  # the reproducible-builds convention
-    moment = datetime.fromtimestamp(int(epoch), timezone.utc) if epoch and epoch.isdigit() else datetime.now(timezone.utc)
+    moment = (
+        datetime.fromtimestamp(int(epoch), timezone.utc) if epoch and epoch.isdigit() else datetime.now(timezone.utc)
+    )
     return moment.replace(microsecond=0).isoformat().replace("+00:00", "Z")
 
 
 def _device_title(target: Mapping[str, Any]) -> str | None:
-    """"NVIDIA Jetson Orin Nano 8GB" rather than the datasheet-long profile title."""
+    """ "NVIDIA Jetson Orin Nano 8GB" rather than the datasheet-long profile title."""
     if target.get("kind") == "this":
         return "this machine"
     title = target.get("title")
@@ -192,15 +225,26 @@ def candidate_rows(document: Mapping[str, Any]) -> list[dict[str, Any]]:
         acc = candidate.get("accuracy") or {}
         latency_range = list(candidate.get("latency_range_ms") or []) + [None, None]
         row: dict[str, Any] = {
-            "rank": candidate.get("rank"), "id": candidate.get("id"), "score": candidate.get("score"),
+            "rank": candidate.get("rank"),
+            "id": candidate.get("id"),
+            "score": candidate.get("score"),
             "pareto": bool(candidate.get("pareto")),
-            "accuracy": acc.get("value"), "accuracy_metric": acc.get("metric"),
-            "accuracy_dataset": acc.get("dataset"), "accuracy_kind": acc.get("kind"), "accuracy_source": acc.get("source"),
-            "latency_ms": candidate.get("latency_ms"), "latency_kind": candidate.get("latency_kind"),
-            "latency_low_ms": latency_range[0], "latency_high_ms": latency_range[1], "memory_mb": candidate.get("memory_mb"),
-            "size_mb": candidate.get("size_mb"), "size_kind": candidate.get("size_kind"),
-            "params": candidate.get("params"), "gmacs": candidate.get("gmacs"),
-            "license": candidate.get("license"), "explanation": candidate.get("explanation") or None,
+            "accuracy": acc.get("value"),
+            "accuracy_metric": acc.get("metric"),
+            "accuracy_dataset": acc.get("dataset"),
+            "accuracy_kind": acc.get("kind"),
+            "accuracy_source": acc.get("source"),
+            "latency_ms": candidate.get("latency_ms"),
+            "latency_kind": candidate.get("latency_kind"),
+            "latency_low_ms": latency_range[0],
+            "latency_high_ms": latency_range[1],
+            "memory_mb": candidate.get("memory_mb"),
+            "size_mb": candidate.get("size_mb"),
+            "size_kind": candidate.get("size_kind"),
+            "params": candidate.get("params"),
+            "gmacs": candidate.get("gmacs"),
+            "license": candidate.get("license"),
+            "explanation": candidate.get("explanation") or None,
             "warnings": WARNING_SEPARATOR.join(str(w) for w in candidate.get("warnings") or []) or None,
         }
         if with_probe:

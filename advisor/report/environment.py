@@ -46,16 +46,20 @@ def catalog_state(session: Session) -> dict[str, Any]:
     }
 
 
-def collect_environment(session: Session, target_device: str | None = None) -> dict[str, Any]:
-    """The report's environment section, as a JSON-ready dict (ordered for display)."""
+def basic_environment(target_device: str | None = None) -> dict[str, Any]:
+    """Tool, Python, platform, this machine and the target device (no catalog: no session needed)."""
     environment: dict[str, Any] = {
         "model_advisor": tool_version(),
         "python": f"{platform.python_implementation()} {platform.python_version()}",
         "platform": platform.platform(),
         "produced_on": _this_machine(),
         "target_device": target_device,
-        **catalog_state(session),
     }
     if sys.flags.optimize:
         environment["python_optimize"] = sys.flags.optimize
     return environment
+
+
+def collect_environment(session: Session, target_device: str | None = None) -> dict[str, Any]:
+    """The report's environment section, as a JSON-ready dict (ordered for display)."""
+    return {**basic_environment(target_device), **catalog_state(session)}

@@ -32,9 +32,15 @@ def cell_text(key: str, value: Any) -> str:
     return f"{value:.2f}" if abs(value) >= 1 else f"{value:.3g}"
 
 
-_COLUMN_LABELS = {"probe_metric": "Probe metric", "probe_value": "On your data", "probe_mode": "Probe mode",
-                  "run_mode": "Run mode", "run_status": "Run status", "run_score": "Run score",
-                  "run_duration_s": "Run time (s)"}
+_COLUMN_LABELS = {
+    "probe_metric": "Probe metric",
+    "probe_value": "On your data",
+    "probe_mode": "Probe mode",
+    "run_mode": "Run mode",
+    "run_status": "Run status",
+    "run_score": "Run score",
+    "run_duration_s": "Run time (s)",
+}
 
 
 def column_label(key: str) -> str:
@@ -49,7 +55,9 @@ def latency_text(row: Mapping[str, Any]) -> str:
     text = f"{cell_text('latency_ms', row['latency_ms'])} ms"
     details = [str(row["latency_kind"])] if row.get("latency_kind") else []
     if row.get("latency_low_ms") is not None and row.get("latency_high_ms") is not None:
-        details.append(f"{cell_text('latency_ms', row['latency_low_ms'])}-{cell_text('latency_ms', row['latency_high_ms'])}")
+        details.append(
+            f"{cell_text('latency_ms', row['latency_low_ms'])}-{cell_text('latency_ms', row['latency_high_ms'])}"
+        )
     return text + (f" ({', '.join(details)})" if details else "")
 
 
@@ -70,8 +78,10 @@ def summary_lines(document: Mapping[str, Any], rows: Sequence[Mapping[str, Any]]
         if isinstance(total, int) and total > len(candidates):
             lines.append(f"{total} candidates fit the constraints; the best {len(candidates)} are shown.")
         front = sum(1 for r in candidates if r.get("pareto"))
-        lines.append(f"{front} of {len(candidates)} shown candidates are on the Pareto front "
-                     "(no other candidate is better on accuracy, speed and size at once).")
+        lines.append(
+            f"{front} of {len(candidates)} shown candidates are on the Pareto front "
+            "(no other candidate is better on accuracy, speed and size at once)."
+        )
     excluded = {k: v for k, v in (document.get("excluded") or {}).items() if v}
     if excluded:
         lines.append("Left out by the constraints: " + ", ".join(f"{v} by {k}" for k, v in excluded.items()) + ".")
@@ -101,8 +111,18 @@ def provenance_rows(document: Mapping[str, Any]) -> list[tuple[str, ...]]:
         device = p.get("device")
         if device is None and p.get("figure") == "latency_ms" and target_device:
             device = f"{target_device} (the target)"  # latency figures are always on the report's target
-        rows.append(tuple("-" if v is None or v == "" else str(v) for v in (
-            p.get("id"), p.get("figure"), cell_text(str(p.get("figure") or ""), value) if isinstance(value, (int, float)) else value,
-            p.get("kind"), p.get("source") or "not recorded", _when(p.get("obtained_at")), device,
-        )))
+        rows.append(
+            tuple(
+                "-" if v is None or v == "" else str(v)
+                for v in (
+                    p.get("id"),
+                    p.get("figure"),
+                    cell_text(str(p.get("figure") or ""), value) if isinstance(value, (int, float)) else value,
+                    p.get("kind"),
+                    p.get("source") or "not recorded",
+                    _when(p.get("obtained_at")),
+                    device,
+                )
+            )
+        )
     return rows

@@ -17,7 +17,16 @@ from jinja2 import Environment, FileSystemLoader, StrictUndefined
 
 from advisor.report import charts
 from advisor.report.document import (
-    accuracy_direction, accuracy_label, candidate_rows, latency_budget, extra_columns, generated_at, per_class_table, question_items, report_kind, title_of,
+    accuracy_direction,
+    accuracy_label,
+    candidate_rows,
+    extra_columns,
+    generated_at,
+    latency_budget,
+    per_class_table,
+    question_items,
+    report_kind,
+    title_of,
 )
 from advisor.report.environment import tool_version
 from advisor.report.formatting import cell_text, column_label, provenance_rows, summary_lines
@@ -55,37 +64,70 @@ def _environment() -> Environment:
     return env
 
 
+def shared_warnings(document: Mapping[str, Any]) -> list[str]:
+    """Warnings every candidate carries (a licence family, an estimate's caveat), said once on
+    the page instead of under each row; only when there are two or more candidates."""
+    candidates = document.get("candidates") or []
+    if len(candidates) < 2:
+        return []
+    common = set(map(str, candidates[0].get("warnings") or []))
+    for candidate in candidates[1:]:
+        common &= set(map(str, candidate.get("warnings") or []))
+    return [w for w in map(str, candidates[0].get("warnings") or []) if w in common]
+
+
+def _grouped(rows: list[tuple[str, ...]]) -> list[tuple[str, list[tuple[str, ...]]]]:
+    """Provenance rows grouped by model, in first-seen order, so the page names each model once."""
+    groups: dict[str, list[tuple[str, ...]]] = {}
+    for row in rows:
+        groups.setdefault(row[0], []).append(row[1:])
+    return list(groups.items())
+
+
 def render_html(document: Mapping[str, Any]) -> str:
     """The page as a string."""
     rows = candidate_rows(document)
+    shared = shared_warnings(document)
     probe = document.get("probe") or {}
     per_class = []
     for result in probe.get("results") or []:
         columns, table = per_class_table(result.get("metrics"))
         if table:
             per_class.append({"result": result, "columns": columns, "rows": table})
-    return _environment().get_template(TEMPLATE_NAME).render(
-        title=title_of(document),
-        kind=report_kind(document),
-        generated_at=generated_at(document),
-        version=tool_version(),
-        question=question_items(document),
-        # The card shows the top pick, its reason and warnings; the rest of the summary follows it.
-        summary=[line for line in summary_lines(document, rows)
-                 if not (rows and line.startswith(("Top pick: ", "Why: ", "Warnings: ")))],
-        warnings_by_id={c.get("id"): [str(w) for w in c.get("warnings") or []] for c in document.get("candidates") or []},
-        top=next((r for r in rows if r.get("rank") is not None), None),
-        rows=rows,
-        probe_columns=extra_columns(rows),
-        scatter=charts.accuracy_latency_svg(rows, accuracy_label(document), accuracy_direction(document),
-                                        latency_budget(document)),
-        sizes=charts.size_params_svg(rows),
-        accuracy_label=accuracy_label(document),
-        probe_run=probe.get("run") or {},
-        probe_results=probe.get("results") or [],
-        per_class=per_class,
-        provenance=provenance_rows(document),
-        environment=document.get("environment") or {},
+    return (
+        _environment()
+        .get_template(TEMPLATE_NAME)
+        .render(
+            title=title_of(document),
+            kind=report_kind(document),
+            generated_at=generated_at(document),
+            version=tool_version(),
+            question=question_items(document),
+            # The card shows the top pick, its reason and warnings; the rest of the summary follows it.
+            summary=[
+                line
+                for line in summary_lines(document, rows)
+                if not (rows and line.startswith(("Top pick: ", "Why: ", "Warnings: ")))
+            ],
+            shared_warnings=shared,
+            warnings_by_id={
+                c.get("id"): [str(w) for w in c.get("warnings") or [] if str(w) not in shared]
+                for c in document.get("candidates") or []
+            },
+            top=next((r for r in rows if r.get("rank") is not None), None),
+            rows=rows,
+            probe_columns=extra_columns(rows),
+            scatter=charts.accuracy_latency_svg(
+                rows, accuracy_label(document), accuracy_direction(document), latency_budget(document)
+            ),
+            sizes=charts.size_params_svg(rows),
+            accuracy_label=accuracy_label(document),
+            probe_run=probe.get("run") or {},
+            probe_results=probe.get("results") or [],
+            per_class=per_class,
+            provenance=_grouped(provenance_rows(document)),
+            environment=document.get("environment") or {},
+        )
     )
 
 

@@ -16,7 +16,15 @@ from typing import Any
 
 from advisor.report import charts
 from advisor.report.document import (
-    accuracy_direction, accuracy_label, candidate_rows, latency_budget, extra_columns, generated_at, per_class_table, question_items, title_of,
+    accuracy_direction,
+    accuracy_label,
+    candidate_rows,
+    extra_columns,
+    generated_at,
+    latency_budget,
+    per_class_table,
+    question_items,
+    title_of,
 )
 from advisor.report.formatting import cell_text, column_label, provenance_rows, summary_lines
 
@@ -24,10 +32,22 @@ _MARKDOWN_SPECIAL = re.compile(r"([\\`*_\[\]|#!~])")
 SAFE_URL = re.compile(r"^https?://[^\s<>()\[\]\\`]+$")
 
 TABLE_COLUMNS: tuple[tuple[str, str], ...] = (
-    ("rank", "Rank"), ("id", "Model"), ("accuracy", "Accuracy"), ("accuracy_kind", "Accuracy kind"),
-    ("latency_ms", "Latency (ms)"), ("latency_kind", "Latency kind"), ("size_mb", "Size (MB)"),
-    ("size_kind", "Size kind"), ("memory_mb", "Memory (MB)"), ("params", "Params"), ("gmacs", "GMACs"), ("license", "Licence"), ("pareto", "Pareto"), ("score", "Score"),
-    ("explanation", "Why"), ("warnings", "Warnings"),
+    ("rank", "Rank"),
+    ("id", "Model"),
+    ("accuracy", "Accuracy"),
+    ("accuracy_kind", "Accuracy kind"),
+    ("latency_ms", "Latency (ms)"),
+    ("latency_kind", "Latency kind"),
+    ("size_mb", "Size (MB)"),
+    ("size_kind", "Size kind"),
+    ("memory_mb", "Memory (MB)"),
+    ("params", "Params"),
+    ("gmacs", "GMACs"),
+    ("license", "Licence"),
+    ("pareto", "Pareto"),
+    ("score", "Score"),
+    ("explanation", "Why"),
+    ("warnings", "Warnings"),
 )
 
 
@@ -62,12 +82,15 @@ def write_markdown(document: Mapping[str, Any], path: Path) -> list[Path]:
     keys = [key for key, _ in TABLE_COLUMNS] + probe_columns
     lines += md_table(headers, [[cell_text(key, row.get(key)) for key in keys] for row in rows]) + [""]
 
-    scatter = charts.accuracy_latency_svg(rows, accuracy_label(document), accuracy_direction(document),
-                                        latency_budget(document))
+    scatter = charts.accuracy_latency_svg(
+        rows, accuracy_label(document), accuracy_direction(document), latency_budget(document)
+    )
     sizes = charts.size_params_svg(rows)
     lines += ["## Charts", ""]
-    for chart, suffix, alt in ((scatter, "accuracy-latency", "Accuracy versus latency with the Pareto front"),
-                               (sizes, "size-params", "Parameters and weights size")):
+    for chart, suffix, alt in (
+        (scatter, "accuracy-latency", "Accuracy versus latency with the Pareto front"),
+        (sizes, "size-params", "Parameters and weights size"),
+    ):
         if chart is None:
             lines += [f"_{alt}: no candidate has the figures to draw it._", ""]
             continue
@@ -81,7 +104,9 @@ def write_markdown(document: Mapping[str, Any], path: Path) -> list[Path]:
         lines += _probe_section(probe)
     lines += ["## Provenance", "", "Every figure above with its kind, source, date and device.", ""]
     lines += _provenance_table(document) + [""]
-    lines += ["## Environment", ""] + md_table(("Item", "Value"), [(k, "-" if v is None else v) for k, v in (document.get("environment") or {}).items()])
+    lines += ["## Environment", ""] + md_table(
+        ("Item", "Value"), [(k, "-" if v is None else v) for k, v in (document.get("environment") or {}).items()]
+    )
     path.write_text("\n".join(lines) + "\n", encoding="utf-8")
     return [path, *written]
 
@@ -93,8 +118,15 @@ def _provenance_table(document: Mapping[str, Any]) -> list[str]:
         return ["_The engine gave no provenance records._"]
     lines = md_table(headers, [])
     for row in rows:
-        cells = [md_escape(row[0]), md_escape(row[1]), md_escape(row[2]), md_escape(row[3]), _link(str(row[4])),
-                 md_escape(row[5]), md_escape(row[6])]
+        cells = [
+            md_escape(row[0]),
+            md_escape(row[1]),
+            md_escape(row[2]),
+            md_escape(row[3]),
+            _link(str(row[4])),
+            md_escape(row[5]),
+            md_escape(row[6]),
+        ]
         lines.append("| " + " | ".join(cells) + " |")
     return lines
 
@@ -102,11 +134,15 @@ def _provenance_table(document: Mapping[str, Any]) -> list[str]:
 def _probe_section(probe: Mapping[str, Any]) -> list[str]:
     run = probe.get("run") or {}
     lines = ["## Probe results on your dataset", ""]
-    lines += md_table(("Run", "Value"), [(k, "-" if v is None else v) for k, v in run.items() if not isinstance(v, (dict, list))]) + [""]
+    lines += md_table(
+        ("Run", "Value"), [(k, "-" if v is None else v) for k, v in run.items() if not isinstance(v, (dict, list))]
+    ) + [""]
     for result in probe.get("results") or []:
         columns, table = per_class_table(result.get("metrics"))
         if not table:
             continue
         lines += [f"### Per-class metrics: {md_escape(result.get('id'))} ({md_escape(result.get('mode') or '-')})", ""]
-        lines += md_table(["class", *columns], [[cls, *(cell_text(c, v) for c, v in zip(columns, values))] for cls, values in table]) + [""]
+        lines += md_table(
+            ["class", *columns], [[cls, *(cell_text(c, v) for c, v in zip(columns, values))] for cls, values in table]
+        ) + [""]
     return lines

@@ -25,9 +25,19 @@ from typing import Any
 
 CHROMIUM_CANDIDATES = ("/usr/bin/chromium", "/usr/bin/chromium-browser", "chromium", "chromium-browser")
 FLAGS = (
-    "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-    "--disable-sync", "--no-first-run", "--no-default-browser-check", "--disable-extensions",
-    "--disable-dev-shm-usage", "--hide-scrollbars", "--mute-audio", "--remote-debugging-pipe",
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+    "--no-default-browser-check",
+    "--disable-extensions",
+    "--disable-dev-shm-usage",
+    "--hide-scrollbars",
+    "--mute-audio",
+    "--remote-debugging-pipe",
 )
 
 
@@ -73,9 +83,18 @@ class HeadlessChromium:
             os.dup2(from_child_w, 4)
 
         self._proc = subprocess.Popen(
-            [self.binary, *FLAGS, f"--user-data-dir={self._profile}", f"--window-size={self.width},{self.height}", "about:blank"],
-            stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
-            pass_fds=(3, 4), preexec_fn=attach_pipes,
+            [
+                self.binary,
+                *FLAGS,
+                f"--user-data-dir={self._profile}",
+                f"--window-size={self.width},{self.height}",
+                "about:blank",
+            ],
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
+            pass_fds=(3, 4),
+            preexec_fn=attach_pipes,
         )
         os.close(to_child_r)
         os.close(from_child_w)
@@ -88,8 +107,11 @@ class HeadlessChromium:
         self.session = self.send("Target.attachToTarget", {"targetId": target_id, "flatten": True})["sessionId"]
         for domain in ("Page", "Runtime", "Log", "Network"):
             self.send(f"{domain}.enable", session=self.session)
-        self.send("Emulation.setDeviceMetricsOverride",
-                  {"width": self.width, "height": self.height, "deviceScaleFactor": 1, "mobile": False}, session=self.session)
+        self.send(
+            "Emulation.setDeviceMetricsOverride",
+            {"width": self.width, "height": self.height, "deviceScaleFactor": 1, "mobile": False},
+            session=self.session,
+        )
         return self
 
     def __exit__(self, *exc: object) -> None:
@@ -132,7 +154,9 @@ class HeadlessChromium:
                 else:
                     self._events.put(message)
 
-    def send(self, method: str, params: dict | None = None, session: str | None = None, timeout_s: float | None = None) -> dict:
+    def send(
+        self, method: str, params: dict | None = None, session: str | None = None, timeout_s: float | None = None
+    ) -> dict:
         """Send one command and wait for its reply; raises RuntimeError on a protocol error."""
         self._next_id += 1
         message: dict[str, Any] = {"id": self._next_id, "method": method, "params": params or {}}
@@ -174,7 +198,9 @@ class HeadlessChromium:
             elif method == "Network.requestWillBeSent":
                 record.requests.append(params["request"]["url"])
             elif method == "Runtime.consoleAPICalled" and params.get("type") in ("error", "assert", "warning"):
-                record.console_errors.append(" ".join(str(a.get("value", a.get("description"))) for a in params.get("args", [])))
+                record.console_errors.append(
+                    " ".join(str(a.get("value", a.get("description"))) for a in params.get("args", []))
+                )
             elif method == "Runtime.exceptionThrown":
                 record.exceptions.append(params.get("exceptionDetails", {}).get("text", "exception"))
             elif method == "Log.entryAdded" and params.get("entry", {}).get("level") in ("error", "warning"):
@@ -192,9 +218,14 @@ class HeadlessChromium:
         import base64
 
         height = int(self.evaluate("document.documentElement.scrollHeight")) if full_page else self.height
-        self.send("Emulation.setDeviceMetricsOverride",
-                  {"width": self.width, "height": height, "deviceScaleFactor": 1, "mobile": False}, session=self.session)
-        data = self.send("Page.captureScreenshot", {"format": "png", "captureBeyondViewport": full_page}, session=self.session)["data"]
+        self.send(
+            "Emulation.setDeviceMetricsOverride",
+            {"width": self.width, "height": height, "deviceScaleFactor": 1, "mobile": False},
+            session=self.session,
+        )
+        data = self.send(
+            "Page.captureScreenshot", {"format": "png", "captureBeyondViewport": full_page}, session=self.session
+        )["data"]
         path.write_bytes(base64.b64decode(data))
         return path
 

@@ -11,7 +11,9 @@ import pandas as pd
 
 _UNESCAPED_PIPE = re.compile(r"(?<!\\)\|")
 _BACKSLASH_ESCAPE = re.compile(r"\\(.)")
-_HTML_CANDIDATE = re.compile(r'<tr class="candidate[^"]*">\s*<td class="num">(.*?)</td>\s*<td class="id">(.*?)</td>', re.S)
+_HTML_CANDIDATE = re.compile(
+    r'<tr class="candidate[^"]*">\s*<td class="num">(.*?)</td>\s*<td class="id">(.*?)</td>', re.S
+)
 
 
 def markdown_table(text: str, heading: str) -> tuple[list[str], list[list[str]]]:
@@ -23,7 +25,10 @@ def markdown_table(text: str, heading: str) -> tuple[list[str], list[list[str]]]
             lines.append(line)
         elif lines:
             break
-    cells = [[html.unescape(_BACKSLASH_ESCAPE.sub(r"\1", c.strip())) for c in _UNESCAPED_PIPE.split(line)[1:-1]] for line in lines]
+    cells = [
+        [html.unescape(_BACKSLASH_ESCAPE.sub(r"\1", c.strip())) for c in _UNESCAPED_PIPE.split(line)[1:-1]]
+        for line in lines
+    ]
     return cells[0], cells[2:]
 
 

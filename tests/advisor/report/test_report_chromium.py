@@ -15,7 +15,9 @@ from report_fixture_document import hostile_document, probe_document, recommend_
 from advisor.report import write_report
 
 CHROMIUM = find_chromium()
-pytestmark = pytest.mark.skipif(CHROMIUM is None, reason="needs Chromium: apt-get install -y chromium (or set CHROMIUM=/path)")
+pytestmark = pytest.mark.skipif(
+    CHROMIUM is None, reason="needs Chromium: apt-get install -y chromium (or set CHROMIUM=/path)"
+)
 
 PAGE_FACTS = """(() => {
   const scatter = document.querySelector('#chart-accuracy-latency');
@@ -33,7 +35,8 @@ PAGE_FACTS = """(() => {
     budget: scatter ? scatter.querySelectorAll('line.budget').length : 0,
     scatter_size: box ? [box.width, box.height] : null,
     bars: sizes ? sizes.querySelectorAll('rect.bar').length : 0,
-    provenance_rows: document.querySelectorAll('table.provenance tbody tr').length,
+    provenance_rows: document.querySelectorAll('table.provenance tr.figure').length,
+    provenance_models: document.querySelectorAll('table.provenance tr.model').length,
     per_class: document.querySelectorAll('details.per-class').length,
     body_visible: getComputedStyle(document.body).display !== 'none',
   };
@@ -67,6 +70,7 @@ def test_report_loads_offline_without_errors_and_draws_its_charts(browser, tmp_p
     assert facts["scatter_size"][0] > 400 and facts["scatter_size"][1] > 200
     assert facts["bars"] == 12  # params and size for six candidates
     assert facts["provenance_rows"] == len(document["provenance"])
+    assert facts["provenance_models"] == len(document["candidates"])
     assert facts["scripts"] == 0
     shot = browser.screenshot(tmp_path / "report.png")
     assert shot.stat().st_size > 20_000  # a rendered page, not a blank
@@ -97,8 +101,11 @@ def test_probe_run_report_renders_per_class_tables(browser, tmp_path):
 def test_the_harness_sees_requests_and_console_errors(browser, tmp_path):
     """The checks above could pass vacuously if the driver saw nothing; it does see both."""
     page = tmp_path / "noisy.html"
-    page.write_text('<!DOCTYPE html><html><body><img src="http://127.0.0.1:9/x.png">'
-                    '<script>console.error("deliberate")</script></body></html>', encoding="utf-8")
+    page.write_text(
+        '<!DOCTYPE html><html><body><img src="http://127.0.0.1:9/x.png">'
+        '<script>console.error("deliberate")</script></body></html>',
+        encoding="utf-8",
+    )
     outcome = browser.load(page.as_uri())
     assert "http://127.0.0.1:9/x.png" in outcome.requests
     assert any("deliberate" in line for line in outcome.console_errors)

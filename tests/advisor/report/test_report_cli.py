@@ -117,19 +117,55 @@ def _store_probe_run(db_url: str) -> str:
     store = open_store(db_url, load_snapshot=False)
     when = datetime(2026, 11, 24, 10, 0, 0)
     with store.session() as session:
-        session.add(ProbeRun(id="run-report-1", task="image-classification", dataset_path="/data/parts",
-                             dataset_fingerprint="fp-parts", mode="linear", device="cpu", status="finished",
-                             started_at=when, finished_at=when, config={}, summary={}))
+        session.add(
+            ProbeRun(
+                id="run-report-1",
+                task="image-classification",
+                dataset_path="/data/parts",
+                dataset_fingerprint="fp-parts",
+                mode="linear",
+                device="cpu",
+                status="finished",
+                started_at=when,
+                finished_at=when,
+                config={},
+                summary={},
+            )
+        )
         session.flush()
         for model_id, score, per_class in (
-            ("timm:resnet0.fixture_in1k", 0.9, {"bolt": {"precision": 0.92, "recall": 0.88, "f1": 0.9, "support": 25},
-                                                "nut": {"precision": 0.88, "recall": 0.92, "f1": 0.9, "support": 25}}),
-            ("timm:vit3.fixture_in1k", 0.8, {"bolt": {"precision": 0.8, "recall": 0.8, "f1": 0.8, "support": 25},
-                                             "nut": {"precision": 0.8, "recall": 0.8, "f1": 0.8, "support": 25}}),
+            (
+                "timm:resnet0.fixture_in1k",
+                0.9,
+                {
+                    "bolt": {"precision": 0.92, "recall": 0.88, "f1": 0.9, "support": 25},
+                    "nut": {"precision": 0.88, "recall": 0.92, "f1": 0.9, "support": 25},
+                },
+            ),
+            (
+                "timm:vit3.fixture_in1k",
+                0.8,
+                {
+                    "bolt": {"precision": 0.8, "recall": 0.8, "f1": 0.8, "support": 25},
+                    "nut": {"precision": 0.8, "recall": 0.8, "f1": 0.8, "support": 25},
+                },
+            ),
         ):
-            session.add(ProbeResult(run_id="run-report-1", model_id=model_id, dataset_fingerprint="fp-parts", mode="linear",
-                                    status="ok", score=score, duration_s=3.0, device="cpu", finished_at=when,
-                                    metrics={"accuracy": score, "macro_f1": score, "per_class": per_class}, hyperparameters={}))
+            session.add(
+                ProbeResult(
+                    run_id="run-report-1",
+                    model_id=model_id,
+                    dataset_fingerprint="fp-parts",
+                    mode="linear",
+                    status="ok",
+                    score=score,
+                    duration_s=3.0,
+                    device="cpu",
+                    finished_at=when,
+                    metrics={"accuracy": score, "macro_f1": score, "per_class": per_class},
+                    hyperparameters={},
+                )
+            )
     store.engine.dispose()
     return "run-report-1"
 
@@ -145,7 +181,10 @@ def test_run_report_has_probe_results_and_per_class_tables(db_url, cli, tmp_path
     assert code == 0, err
     frame = pd.read_csv(csv)
     assert set(frame["id"]) == {"timm:resnet0.fixture_in1k", "timm:vit3.fixture_in1k"}
-    assert dict(zip(frame["id"], frame["run_accuracy"])) == {"timm:resnet0.fixture_in1k": 0.9, "timm:vit3.fixture_in1k": 0.8}
+    assert dict(zip(frame["id"], frame["run_accuracy"])) == {
+        "timm:resnet0.fixture_in1k": 0.9,
+        "timm:vit3.fixture_in1k": 0.8,
+    }
     text = md.read_text()
     assert text.startswith("# Probe run run-report-1: image-classification on /data/parts")
     section = text.replace("### Per-class metrics: timm:resnet0.fixture\\_in1k (linear)", "## Per-class resnet0")
@@ -153,13 +192,16 @@ def test_run_report_has_probe_results_and_per_class_tables(db_url, cli, tmp_path
     assert headers == ["class", "precision", "recall", "f1", "support"] and [r[0] for r in rows] == ["bolt", "nut"]
 
 
-@pytest.mark.parametrize("args, message", [
-    (["report", "-o", "r.html"], "exactly one of --task"),
-    (["report", "--task", "detection", "--models", "yolov8n", "-o", "r.html"], "got --task and --models"),
-    (["report", "--task", "detection", "-o", "r.txt"], "--format html|md|csv|json"),
-    (["report", "--run", "no-such-run", "-o", "r.md"], "No probe run 'no-such-run'"),
-    (["report", "--task", "detection", "--edge", "--server", "-o", "r.md"], "--edge and --server"),
-])
+@pytest.mark.parametrize(
+    "args, message",
+    [
+        (["report", "-o", "r.html"], "exactly one of --task"),
+        (["report", "--task", "detection", "--models", "yolov8n", "-o", "r.html"], "got --task and --models"),
+        (["report", "--task", "detection", "-o", "r.txt"], "--format html|md|csv|json"),
+        (["report", "--run", "no-such-run", "-o", "r.md"], "No probe run 'no-such-run'"),
+        (["report", "--task", "detection", "--edge", "--server", "-o", "r.md"], "--edge and --server"),
+    ],
+)
 def test_usage_errors_are_one_sentence_and_exit_2(cli, tmp_path, monkeypatch, args, message):
     monkeypatch.chdir(tmp_path)
     code, _, err = cli(*args)

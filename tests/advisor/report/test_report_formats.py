@@ -70,8 +70,9 @@ def test_markdown_table_round_trips_to_the_rows(tmp_path):
         assert got["Why"] == row["explanation"]
         assert got["Warnings"] == (row["warnings"] or "-")
         assert got["Pareto"] == ("yes" if row["pareto"] else "no")
-        assert float(got["COCO val2017 box mAP@[.5:.95]" if "COCO val2017 box mAP@[.5:.95]" in got else "box_map (coco-val2017)"]) \
-            == pytest.approx(row["accuracy"], abs=0.005)
+        assert float(
+            got["COCO val2017 box mAP@[.5:.95]" if "COCO val2017 box mAP@[.5:.95]" in got else "box_map (coco-val2017)"]
+        ) == pytest.approx(row["accuracy"], abs=0.005)
         assert float(got["Latency (ms)"]) == pytest.approx(row["latency_ms"], abs=0.05)
         assert parse_count(got["Params"]) == pytest.approx(row["params"], rel=0.01)
     # The charts are files beside the Markdown, linked relatively.
@@ -104,7 +105,7 @@ def test_hostile_catalog_text_is_escaped_everywhere(tmp_path):
     page = files["html"][0].read_text()
     assert "<script" not in page.lower()
     assert "<iframe" not in page.lower() and "<img" not in page.lower() and "<style>body" not in page
-    assert 'href="javascript:' not in page and "href=\"http://evil.example/\"" not in page
+    assert 'href="javascript:' not in page and 'href="http://evil.example/"' not in page
     assert "&lt;script&gt;window.__pwned=1" in page  # shown as text, not dropped
     assert 'class="badge kind-other"' in page  # a hostile "kind" never becomes a class name
     for svg in re.findall(r"<svg.*?</svg>", page, re.S):
@@ -128,8 +129,9 @@ def test_probe_run_report_has_run_columns_and_per_class_tables(tmp_path):
     assert frame.loc[3, "run_status"] == "failed"
     markdown = files["md"][0].read_text()
     assert "### Per-class metrics: cards:rtdetr-r18 (linear)" in markdown
-    headers, rows = markdown_table(markdown.replace("### Per-class metrics: cards:rtdetr-r18 (linear)",
-                                                    "## Per-class rtdetr"), "Per-class rtdetr")
+    headers, rows = markdown_table(
+        markdown.replace("### Per-class metrics: cards:rtdetr-r18 (linear)", "## Per-class rtdetr"), "Per-class rtdetr"
+    )
     assert headers == ["class", "precision", "recall", "f1", "support"]
     assert rows[0][0] == "bolt" and float(rows[0][3]) == pytest.approx(0.92)
     page = files["html"][0].read_text()
