@@ -200,6 +200,18 @@ def latency_budget(document: Mapping[str, Any]) -> float | None:
     return float(value) if isinstance(value, (int, float)) else None
 
 
+def unplotted(rows: Sequence[Mapping[str, Any]]) -> list[str]:
+    """Ids of candidates the accuracy/latency chart cannot place (a figure is missing), so the
+    page can say so instead of silently dropping them."""
+    return [
+        str(r.get("id"))
+        for r in rows
+        if not isinstance(r.get("accuracy"), (int, float))
+        or not isinstance(r.get("latency_ms"), (int, float))
+        or r["latency_ms"] <= 0
+    ]
+
+
 def _scalar(value: Any) -> bool:
     return value is None or isinstance(value, (int, float, str, bool))
 

@@ -27,6 +27,7 @@ from advisor.report.document import (
     question_items,
     report_kind,
     title_of,
+    unplotted,
 )
 from advisor.report.environment import tool_version
 from advisor.report.formatting import cell_text, column_label, provenance_rows, summary_lines
@@ -121,6 +122,7 @@ def render_html(document: Mapping[str, Any]) -> str:
                 rows, accuracy_label(document), accuracy_direction(document), latency_budget(document)
             ),
             sizes=charts.size_params_svg(rows),
+        unplotted=unplotted(rows),
             accuracy_label=accuracy_label(document),
             probe_run=probe.get("run") or {},
             probe_results=probe.get("results") or [],

@@ -25,6 +25,7 @@ from advisor.report.document import (
     per_class_table,
     question_items,
     title_of,
+    unplotted,
 )
 from advisor.report.formatting import cell_text, column_label, provenance_rows, summary_lines
 
@@ -98,6 +99,9 @@ def write_markdown(document: Mapping[str, Any], path: Path) -> list[Path]:
         chart_path.write_text(str(chart) + "\n", encoding="utf-8")
         written.append(chart_path)
         lines += [f"![{alt}]({chart_path.name})", ""]
+        if suffix == "accuracy-latency" and unplotted(rows):
+            missing = ", ".join(md_escape(i) for i in unplotted(rows))
+            lines += [f"Not plotted, for want of an accuracy or a latency figure: {missing}.", ""]
 
     probe = document.get("probe") or {}
     if probe.get("results"):

@@ -137,6 +137,10 @@ def test_probe_run_report_has_run_columns_and_per_class_tables(tmp_path):
     page = files["html"][0].read_text()
     assert page.count('<details class="per-class"') == 2  # the failed result has no per-class figures
     assert "weights not in the local cache" in page
+    # The model with no catalog figures is said to be missing from the chart, not silently dropped.
+    assert "Not plotted, for want of an accuracy or a latency figure: cards:unplaced." in page
+    assert "Not plotted, for want of an accuracy or a latency figure: cards:unplaced." in markdown
+    assert "Not plotted" not in write_report(recommend_document(), "html", tmp_path / "all.html")[0].read_text()
 
 
 def test_bad_format_and_missing_folder_are_usage_errors(tmp_path):
