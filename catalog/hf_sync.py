@@ -21,6 +21,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import queue
 from collections.abc import Callable, Iterator
 from dataclasses import asdict, dataclass, field
 from datetime import datetime, timezone
@@ -30,7 +31,7 @@ from urllib.parse import urlencode
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from catalog.errors import SourceError, UsageError
+from catalog.errors import CatalogError, SourceError, UsageError
 from catalog.records import ModelRecord, SourceReport
 from catalog.schema import SyncState
 from catalog.sources.hf import EXPAND_FIELDS, map_hub_model, parse_hub_datetime
@@ -190,6 +191,83 @@ class LocalPages:
         return data["models"], data.get("next")
 
 
+def map_page(items: list, site: str) -> list[tuple[ModelRecord | None, tuple[str, ...], tuple[str, ...]]]:
+    """Map one page: (record or None, skip reasons, dropped fields) per item, so the caller can cut
+    the page anywhere (watermark, --limit) and still count exactly what it kept."""
+    entries = []
+    for item in items:
+        report = SourceReport(name="hf")
+        record = map_hub_model(item, report, site)
+        entries.append((record, tuple(report.skipped), tuple(k for k, n in report.dropped_fields.items() for _ in range(n))))
+    return entries
+
+
+def _produce(pages, url: str, site: str, out, parent: int, stop_before: datetime | None, limit: int | None) -> None:
+    """Child process: fetch and map pages ahead of the writer, in order, until the listing ends,
+    the watermark or the limit (so reading ahead never costs the Hub extra requests)."""
+    try:
+        while url is not None:
+            items, next_url = pages.fetch(url)
+            entries = map_page(items, site)
+            if limit is not None:
+                limit -= len(entries)
+            message = ("page", entries, next_url)
+            if (limit is not None and limit <= 0) or (stop_before is not None and any(
+                    r is not None and r.updated_at is not None and r.updated_at <= stop_before for r, _, _ in entries)):
+                next_url = None
+            while True:
+                try:
+                    out.put(message, timeout=0.5)
+                    break
+                except queue.Full:
+                    if os.getppid() != parent:  # the writer was killed: stop, never run on alone
+                        return
+            url = next_url
+    except CatalogError as exc:
+        out.put(("error", str(exc), type(exc).__name__))
+    except Exception as exc:  # noqa: BLE001 - reported to the writer as one sentence
+        out.put(("error", f"Reading Hub pages failed: {type(exc).__name__}: {exc}", "SourceError"))
+
+
+class PageProducer:
+    """Pages fetched and mapped in a child process (a thread where fork is unavailable) while the
+    parent writes the previous one: mapping and SQLite writing each get a core. A bounded queue
+    keeps memory flat; only the writer's commits move the resume cursor."""
+
+    AHEAD = 3
+
+    def __init__(self, pages, url: str, site: str, stop_before: datetime | None = None, limit: int | None = None) -> None:
+        import multiprocessing
+        import threading
+
+        if "fork" in multiprocessing.get_all_start_methods():
+            ctx = multiprocessing.get_context("fork")
+            self.queue = ctx.Queue(self.AHEAD)
+            self.worker = ctx.Process(target=_produce, args=(pages, url, site, self.queue, os.getpid(), stop_before, limit), daemon=True)
+        else:  # pragma: no cover - platforms without fork
+            self.queue = queue.Queue(self.AHEAD)
+            self.worker = threading.Thread(target=_produce, args=(pages, url, site, self.queue, os.getppid(), stop_before, limit), daemon=True)
+        self.worker.start()
+
+    def next_page(self) -> tuple[list, str | None]:
+        while True:
+            try:
+                message = self.queue.get(timeout=1.0)
+                break
+            except queue.Empty:
+                if not self.worker.is_alive():
+                    raise SourceError("The Hub page reader stopped unexpectedly; run the sync again to resume.") from None
+        if message[0] == "error":
+            self.close()
+            raise (UsageError if message[2] == "UsageError" else SourceError)(message[1])
+        return message[1], message[2]
+
+    def close(self) -> None:
+        if hasattr(self.worker, "terminate") and self.worker.is_alive():
+            self.worker.terminate()
+        self.worker.join(timeout=5)
+
+
 def _split_timm(records: list[ModelRecord]) -> tuple[list[ModelRecord], list[ModelRecord]]:
     hub, timm = [], []
     for r in records:
@@ -262,20 +340,25 @@ def _listing(session_factory: Callable, pages, key: str, start_url: str, options
         old_watermark = None if options.full else state.get("watermark")
     stop_before = parse_hub_datetime(old_watermark) if old_watermark else None
     seen_here = summary.seen - base["seen"]
+    remaining = None if options.limit is None else options.limit - seen_here
+    producer = PageProducer(pages, url, site, stop_before, remaining) if url is not None else None
     while url is not None:
-        items, next_url = pages.fetch(url)
+        entries, next_url = producer.next_page()
         report = SourceReport(name="hf")
         records: list[ModelRecord] = []
-        for item in items:
+        for record, skipped, dropped in entries:
             if options.limit is not None and seen_here >= options.limit:
                 break
-            record = map_hub_model(item, report, site)
             if record is not None and stop_before is not None and record.updated_at is not None \
                     and record.updated_at <= stop_before:
                 summary.stopped_at_watermark = True
                 break
             seen_here += 1
             summary.seen += 1
+            for reason in skipped:
+                report.skip(reason)
+            for name in dropped:
+                report.drop(name)
             if record is None:
                 continue
             if record.updated_at and (newest is None or record.updated_at.isoformat() > newest):
@@ -291,6 +374,8 @@ def _listing(session_factory: Callable, pages, key: str, start_url: str, options
                 # WAL + NORMAL: each page's commit survives a killed process (what resuming
                 # needs) without an fsync of the whole journal per page.
                 session.connection().exec_driver_sql("PRAGMA synchronous=NORMAL")
+                # A 256 MB page cache keeps the id and facet indexes hot at a million models.
+                session.connection().exec_driver_sql("PRAGMA cache_size=-262144")
             hub, timm = _split_timm(records)
             created = _enrich_timm(session, timm, summary) if timm else []
             if created:
@@ -314,6 +399,8 @@ def _listing(session_factory: Callable, pages, key: str, start_url: str, options
         if on_page:
             on_page(summary)
         url = next_url
+    if producer is not None:
+        producer.close()
     summary.watermark = newest or old_watermark
 
 

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import json
 import re
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from sqlalchemy import Float, Select, String, and_, func, or_, select, text
+from sqlalchemy import Float, Integer, Select, String, and_, exists, func, literal_column, or_, select, text
 from sqlalchemy.orm import Session
 
 from catalog.errors import AmbiguousModelError, UnknownModelError, UsageError
@@ -142,16 +143,18 @@ def license_clause(license_filter: str | None):
     return func.lower(Model.license) == license_filter.lower()
 
 
-def _filters(q: SearchQuery) -> list:
+def _filters(q: SearchQuery, correlated: bool = False) -> list:
+    """WHERE clauses for the facets. `correlated`: probe the facet primary key once per candidate
+    row (EXISTS) instead of materialising every model of the task, which is what a text search
+    over a few thousand FTS matches wants at a million models."""
     clauses = []
-    if q.tasks:
-        clauses.append(
-            Model.id.in_(select(ModelFacet.model_id).where(ModelFacet.facet == "task", ModelFacet.value.in_(q.tasks)))
-        )
-    if q.domain:
-        clauses.append(
-            Model.id.in_(select(ModelFacet.model_id).where(ModelFacet.facet == "domain", ModelFacet.value == q.domain.lower()))
-        )
+    for facet, values in (("task", list(q.tasks)), ("domain", [q.domain.lower()] if q.domain else [])):
+        if not values:
+            continue
+        if correlated:
+            clauses.append(exists().where(ModelFacet.facet == facet, ModelFacet.value.in_(values), ModelFacet.model_id == Model.id))
+        else:
+            clauses.append(Model.id.in_(select(ModelFacet.model_id).where(ModelFacet.facet == facet, ModelFacet.value.in_(values))))
     lic = license_clause(q.license)
     if lic is not None:
         clauses.append(lic)
@@ -189,15 +192,7 @@ def search_models(session: Session, q: SearchQuery) -> SearchResult:
         if expression is None:
             return SearchResult(0, [])
         if session.get_bind().dialect.name == "sqlite":
-            # Name hits weigh 8x card text; bm25() is lower-is-better.
-            fts = (
-                text("SELECT id, bm25(models_fts, 0.0, 8.0, 1.0) AS rank FROM models_fts WHERE models_fts MATCH :expr")
-                .bindparams(expr=expression)
-                .columns(id=String, rank=Float)
-                .subquery("fts")
-            )
-            stmt = stmt.join(fts, fts.c.id == Model.id)
-            rank = fts.c.rank.asc()
+            return _sqlite_text_search(session, q, expression)
         else:
             tokens = [t for t in _TOKEN.findall(q.text.lower())]
             clauses += [Model.search_text.like(f"%{t}%") for t in tokens]
@@ -211,6 +206,48 @@ def search_models(session: Session, q: SearchQuery) -> SearchResult:
         order = _ORDER[q.sort]()
     rows = session.scalars(stmt.order_by(*order).limit(q.limit).offset(q.offset)).all()
     return SearchResult(total=total, results=[summary_of(m) for m in rows])
+
+
+# Up to this many text matches are ranked by BM25 (name hits 8x card text); beyond it, name hits
+# first and then downloads, because BM25 over a very common word's matches costs more than the
+# whole 100 ms budget at a million models while a person reads the top twenty.
+BM25_RANK_LIMIT = 20000
+_ROWID = literal_column("models.rowid")
+
+
+def _sqlite_text_search(session: Session, q: SearchQuery, expression: str) -> SearchResult:
+    """Text + facets on SQLite: FTS5 finds the matches, the facet filters prune them by rowid, and
+    only the survivors are ranked."""
+    fts = (
+        text("SELECT rowid FROM models_fts WHERE models_fts MATCH :expr").bindparams(expr=expression)
+        .columns(rowid=Integer).subquery("fts")
+    )
+    matched = select(Model).join(fts, fts.c.rowid == _ROWID)
+    clauses = _filters(q, correlated=True)
+    if clauses:
+        matched = matched.where(and_(*clauses))
+    if q.sort != "relevance":
+        total = session.scalar(select(func.count()).select_from(matched.subquery())) or 0
+        rows = session.scalars(matched.order_by(*_ORDER[q.sort]()).limit(q.limit).offset(q.offset)).all()
+        return SearchResult(total=total, results=[summary_of(m) for m in rows])
+    survivors = session.execute(matched.with_only_columns(_ROWID, Model.id, Model.downloads)).all()
+    if not survivors:
+        return SearchResult(0, [])
+    matches = session.scalar(text("SELECT count(*) FROM models_fts WHERE models_fts MATCH :expr").bindparams(expr=expression)) or 0
+    if matches <= BM25_RANK_LIMIT:
+        # One pass over every match is far cheaper than a BM25 lookup per surviving rowid.
+        ranks = dict(session.execute(
+            text("SELECT rowid, bm25(models_fts, 0.0, 8.0, 1.0) FROM models_fts WHERE models_fts MATCH :expr").bindparams(expr=expression)
+        ).all())
+    else:
+        name_hits = set(session.scalars(
+            text("SELECT rowid FROM models_fts WHERE models_fts MATCH :expr").bindparams(expr=f"name : ({expression})")
+        ))
+        ranks = {r[0]: 0.0 if r[0] in name_hits else 1.0 for r in survivors}
+    ordered = sorted(survivors, key=lambda r: (ranks.get(r[0], 0.0), r[2] is None, -(r[2] or 0), r[1]))
+    page = [r[1] for r in ordered[q.offset : q.offset + q.limit]]
+    found = {m.id: m for m in session.scalars(select(Model).where(Model.id.in_(page)))} if page else {}
+    return SearchResult(total=len(survivors), results=[summary_of(found[i]) for i in page if i in found])
 
 
 def metrics_for(session: Session, ids: list[str]) -> dict[str, list[MetricView]]:

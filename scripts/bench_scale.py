@@ -123,20 +123,27 @@ def ingest(workdir: Path) -> dict:
     for suffix in ("", "-wal", "-shm"):
         Path(f"{db}{suffix}").unlink(missing_ok=True)
     store = open_store(f"sqlite:///{db}", load_snapshot=False)
-    started = time.perf_counter()
+    started, cpu_started = time.perf_counter(), time.process_time()
     summary = sync_hf(store, SyncOptions(full=True, endpoint="https://huggingface.co"), pages=LocalPages(workdir / "pages"))
     seconds = time.perf_counter() - started
+    own = resource.getrusage(resource.RUSAGE_SELF)
+    children = resource.getrusage(resource.RUSAGE_CHILDREN)  # the page reader process
+    cpu_s = own.ru_utime + own.ru_stime + children.ru_utime + children.ru_stime
     store.engine.dispose()
     return {"models": summary.added + summary.updated, "seconds": round(seconds, 2),
             "models_per_s": round((summary.added + summary.updated) / seconds),
+            "cpu_s": round(cpu_s, 1), "load_avg_after": [round(x, 1) for x in os.getloadavg()],
             "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
+            "reader_peak_rss_mb": round(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024, 1),
             "skipped": sum(summary.skipped.values())}
 
 
-def _percentiles(samples: list[float]) -> dict:
+def _percentiles(samples: list[float], cpu: list[float]) -> dict:
+    """Wall-clock percentiles, plus CPU-time ones: on a shared machine the wall clock also counts
+    the time other processes held the cores."""
     samples = sorted(samples)
     return {"p50_ms": round(statistics.median(samples), 2), "p90_ms": round(samples[int(len(samples) * 0.9) - 1], 2),
-            "max_ms": round(samples[-1], 2), "n": len(samples)}
+            "max_ms": round(samples[-1], 2), "cpu_p50_ms": round(statistics.median(cpu), 2), "n": len(samples)}
 
 
 def time_queries(workdir: Path, rounds: int) -> dict:
@@ -154,28 +161,30 @@ def time_queries(workdir: Path, rounds: int) -> dict:
     results: dict = {}
     with store.session() as session:
         search_models(session, searches[0])  # warm the page cache once, as a running tool would be
-        times, totals = [], []
+        times, cpu, totals = [], [], []
         for q in searches:
-            t0 = time.perf_counter()
+            t0, c0 = time.perf_counter(), time.process_time()
             found = search_models(session, q)
             times.append((time.perf_counter() - t0) * 1000)
+            cpu.append((time.process_time() - c0) * 1000)
             totals.append(found.total)
-        results["faceted_search"] = {**_percentiles(times), "median_matches": statistics.median(totals),
+        results["faceted_search"] = {**_percentiles(times, cpu), "median_matches": statistics.median(totals),
                                      "query": "text + task + license + params range, top 20 with total count"}
         try:
             from advisor.ranking import RecommendRequest, recommend
         except ImportError as exc:  # the ranking engine is another team's module
             results["recommend"] = {"error": f"advisor.ranking not importable: {exc}"}
         else:
-            times = []
+            times, cpu = [], []
             for _ in range(rounds):
                 task = rng.choice(("image-classification", "object-detection", "text-classification", "automatic-speech-recognition",
                                    "image-segmentation", "token-classification", "question-answering"))
                 request = RecommendRequest(task=task, license=rng.choice(("any", "commercial")), max_params=rng.choice((None, 1e8, 1e9)), top=10)
-                t0 = time.perf_counter()
+                t0, c0 = time.perf_counter(), time.process_time()
                 recommend(session, request)
                 times.append((time.perf_counter() - t0) * 1000)
-            results["recommend"] = {**_percentiles(times), "query": "advisor.ranking.recommend(task, license, max_params, top=10)"}
+                cpu.append((time.process_time() - c0) * 1000)
+            results["recommend"] = {**_percentiles(times, cpu), "query": "advisor.ranking.recommend(task, license, max_params, top=10)"}
     store.engine.dispose()
     return results
 
@@ -196,7 +205,8 @@ def main() -> None:
     if args.step == "ingest":
         print(json.dumps(ingest(workdir)))
         return
-    report: dict = {"models": args.models, "cpus": os.cpu_count(), "workdir": str(workdir)}
+    report: dict = {"models": args.models, "cpus": os.cpu_count(), "workdir": str(workdir),
+                    "load_avg_before": [round(x, 1) for x in os.getloadavg()]}
     marker = workdir / "generated.json"
     if not (args.reuse and marker.exists() and json.loads(marker.read_text())["models"] == args.models):
         report["generate_s"] = round(generate(workdir, args.models, args.page_size), 1)
@@ -212,7 +222,8 @@ def main() -> None:
         "faceted search p50 <= 100 ms": report["queries"]["faceted_search"]["p50_ms"] <= 100,
         "ranking query p50 <= 100 ms": report["queries"].get("recommend", {}).get("p50_ms", 1e9) <= 100,
         "store <= 1.5 GB": report["store_mb"] <= 1500,
-        "peak RSS <= 1 GB during sync": report.get("ingest", {}).get("peak_rss_mb", 1e9) <= 1024,
+        "peak RSS <= 1 GB during sync": max(report.get("ingest", {}).get("peak_rss_mb", 1e9),
+                                            report.get("ingest", {}).get("reader_peak_rss_mb", 0)) <= 1024,
     }
     report["targets_met"] = targets
     if args.json:
