@@ -8,22 +8,27 @@ one store session per user action. torch is imported only inside a probe worker.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
+from importlib import import_module
 
 from textual import on, work
 from textual.app import App, ComposeResult, SystemCommand
 from textual.binding import Binding
 from textual.screen import Screen
+from textual.widget import Widget
 from textual.widgets import Footer, Header, TabbedContent, TabPane
 
 from advisor.tui.browse import BrowsePane
-from advisor.tui.compare import ComparePane
-from advisor.tui.data import device_choices, facet_options
-from advisor.tui.messages import ExportWritten, Failed, FacetsLoaded, StoreReady
-from advisor.tui.probe import ProbePane
-from advisor.tui.recommend import RecommendPane
+from advisor.tui.data import compare_document, device_choices, facet_options
+from advisor.tui.messages import ExportWritten, FacetsLoaded, Failed, StoreReady
 from catalog.errors import CatalogError
 
-TABS = ("browse", "recommend", "compare", "probe")
+# Tabs other than browse are built the first time they are shown (module, class), so start-up
+# pays for neither their widgets nor their imports (plotext, the ranking engine).
+LATER_PANES = {
+    "recommend": ("advisor.tui.recommend", "RecommendPane"),
+    "compare": ("advisor.tui.compare", "ComparePane"),
+    "probe": ("advisor.tui.probe", "ProbePane"),
+}
 
 
 class AdvisorApp(App):
@@ -49,20 +54,34 @@ class AdvisorApp(App):
         super().__init__()
         self.db_url = db_url
         self.store = store
-        self.selected: list[str] = []  # ids picked for compare and probe, in the order picked
+        self.picked: list[str] = []  # ids picked for compare and probe, in the order picked
+        self.facets: FacetsLoaded | None = None
 
     def compose(self) -> ComposeResult:
         yield Header()
         with TabbedContent(initial="browse", id="tabs"):
             with TabPane("Browse", id="browse"):
                 yield BrowsePane(id="browse-pane")
-            with TabPane("Recommend", id="recommend"):
-                yield RecommendPane(id="recommend-pane")
-            with TabPane("Compare", id="compare"):
-                yield ComparePane(id="compare-pane")
-            with TabPane("Probe", id="probe"):
-                yield ProbePane(id="probe-pane")
+            yield TabPane("Recommend", id="recommend")
+            yield TabPane("Compare", id="compare")
+            yield TabPane("Probe", id="probe")
         yield Footer()
+
+    def pane(self, tab: str) -> Widget | None:
+        """The tab's pane widget, or None when the tab has not been shown yet."""
+        found = self.query(f"#{tab}-pane")
+        return found.first() if found else None
+
+    async def ensure_pane(self, tab: str) -> Widget:
+        existing = self.pane(tab)
+        if existing is not None:
+            return existing
+        module, name = LATER_PANES[tab]
+        widget = getattr(import_module(module), name)(id=f"{tab}-pane")
+        await self.query_one(f"TabPane#{tab}", TabPane).mount(widget)
+        if self.facets is not None:
+            widget.fill_controls(self.facets)
+        return widget
 
     def on_mount(self) -> None:
         self.query_one(BrowsePane).focus_table()
@@ -103,15 +122,20 @@ class AdvisorApp(App):
 
     @on(FacetsLoaded)
     def facets_loaded(self, message: FacetsLoaded) -> None:
+        self.facets = message
         self.sub_title = f"{message.facets.models:,} models"
         self.query_one(BrowsePane).fill_filters(message)
-        self.query_one(RecommendPane).fill_controls(message)
-        self.query_one(ComparePane).fill_devices(message)
+        for tab in LATER_PANES:
+            pane = self.pane(tab)
+            if pane is not None:
+                pane.fill_controls(message)
 
     @on(TabbedContent.TabActivated)
-    def tab_activated(self, event: TabbedContent.TabActivated) -> None:
-        if event.pane.id == "recommend":
-            self.query_one(RecommendPane).shown()
+    async def tab_activated(self, event: TabbedContent.TabActivated) -> None:
+        tab = event.pane.id or "browse"
+        if tab in LATER_PANES:  # a click on the tab: build it now
+            pane = await self.ensure_pane(tab)
+            pane.shown()
 
     @on(Failed)
     def failed(self, message: Failed) -> None:
@@ -127,51 +151,54 @@ class AdvisorApp(App):
     def current_tab(self) -> str:
         return self.query_one(TabbedContent).active or "browse"
 
-    def action_show_tab(self, tab: str) -> None:
+    async def action_show_tab(self, tab: str) -> None:
+        if tab in LATER_PANES:
+            await self.ensure_pane(tab)
         self.query_one(TabbedContent).active = tab
         self.action_focus_table()
 
-    def action_focus_search(self) -> None:
-        self.query_one(TabbedContent).active = "browse"
+    async def action_focus_search(self) -> None:
+        await self.action_show_tab("browse")
         self.query_one(BrowsePane).focus_search()
 
     def action_focus_table(self) -> None:
-        pane = {"browse": BrowsePane, "recommend": RecommendPane, "compare": ComparePane, "probe": ProbePane}
-        self.query_one(pane[self.current_tab]).focus_table()
+        pane = self.pane(self.current_tab)
+        if pane is not None:
+            pane.focus_table()
 
     def action_cycle_sort(self) -> None:
         if self.current_tab == "browse":
             self.query_one(BrowsePane).cycle_sort()
 
     def action_toggle_select(self) -> None:
-        model_id = None
-        if self.current_tab == "browse":
-            model_id = self.query_one(BrowsePane).highlighted_id()
-        elif self.current_tab == "recommend":
-            model_id = self.query_one(RecommendPane).highlighted_id()
+        pane = self.pane(self.current_tab)
+        model_id = pane.highlighted_id() if pane is not None and hasattr(pane, "highlighted_id") else None
         if model_id:
-            self.toggle_selected(model_id)
+            self.toggle_picked(model_id)
 
-    def toggle_selected(self, model_id: str) -> None:
-        chosen = model_id not in self.selected
+    def toggle_picked(self, model_id: str) -> None:
+        chosen = model_id not in self.picked
         if chosen:
-            self.selected.append(model_id)
+            self.picked.append(model_id)
         else:
-            self.selected.remove(model_id)
-        self.query_one(BrowsePane).mark_selected(model_id, chosen)
-        self.query_one(RecommendPane).mark_selected(model_id, chosen)
-        self.query_one(ProbePane).selection_changed(self.selected)
+            self.picked.remove(model_id)
+        for tab in ("browse", "recommend", "probe"):
+            pane = self.pane(tab)
+            if pane is not None:
+                pane.picked_changed(model_id, chosen)
 
-    def clear_selection(self) -> None:
-        for model_id in list(self.selected):
-            self.toggle_selected(model_id)
+    def clear_picked(self) -> None:
+        for model_id in list(self.picked):
+            self.toggle_picked(model_id)
 
-    def action_compare(self) -> None:
-        ids = list(self.selected)
+    async def action_compare(self) -> None:
+        """Compare the picked models (or, with fewer than two picked, the top rows shown)."""
+        ids = list(self.picked)
         if len(ids) < 2:
-            ids = self.query_one(BrowsePane).visible_ids(limit=5) if not ids else ids
-        self.query_one(TabbedContent).active = "compare"
-        self.query_one(ComparePane).compare(ids)
+            ids = ids or self.query_one(BrowsePane).visible_ids(limit=5)
+        pane = await self.ensure_pane("compare")
+        await self.action_show_tab("compare")
+        pane.compare(ids)
 
     def action_export(self) -> None:
         from advisor.tui.export import ExportScreen
@@ -184,24 +211,29 @@ class AdvisorApp(App):
 
     def current_document(self) -> Callable[[], dict] | None:
         """A callable giving the current view as a report document (run in the export worker)."""
-        if self.current_tab in ("recommend", "compare"):
-            pane = self.query_one(RecommendPane) if self.current_tab == "recommend" else self.query_one(ComparePane)
-            document = pane.document
-            return None if document is None else (lambda: document)
-        if self.current_tab == "probe":
-            return self.query_one(ProbePane).document()
-        # Browse exports a comparison of the picked models, or of the top rows shown.
-        ids = self.selected or self.query_one(BrowsePane).visible_ids(20)
-        return self.query_one(ComparePane).document_for(ids) if ids else None
+        pane = self.pane(self.current_tab)
+        if self.current_tab in LATER_PANES:
+            return None if pane is None else pane.report_document()
+        # Browse exports a comparison of the picked models, or of the top rows shown, on its latency target.
+        ids = list(self.picked) or self.query_one(BrowsePane).visible_ids(20)
+        device, store = self.query_one(BrowsePane).filters.device, self.store
+        if not ids or store is None:
+            return None
+
+        def build() -> dict:
+            with store.session() as session:
+                return compare_document(session, ids, device)
+
+        return build
 
     def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
         yield from super().get_system_commands(screen)
-        yield SystemCommand("Browse the catalog", "Search and filter every model", lambda: self.action_show_tab("browse"))
-        yield SystemCommand("Recommend", "Rank models for a task and a target device", lambda: self.action_show_tab("recommend"))
-        yield SystemCommand("Compare selected models", "Side by side, on the chosen target", self.action_compare)
-        yield SystemCommand("Probe on my dataset", "Quick probes of the selected models on a folder", lambda: self.action_show_tab("probe"))
+        yield SystemCommand("Browse the catalog", "Search and filter every model", lambda: self.run_action("show_tab('browse')"))
+        yield SystemCommand("Recommend", "Rank models for a task and a target device", lambda: self.run_action("show_tab('recommend')"))
+        yield SystemCommand("Compare the picked models", "Side by side, on the chosen target", lambda: self.run_action("compare"))
+        yield SystemCommand("Probe on my dataset", "Quick probes of the picked models on a folder", lambda: self.run_action("show_tab('probe')"))
         yield SystemCommand("Export a report", "Write the current view as HTML, Markdown, CSV or JSON", self.action_export)
-        yield SystemCommand("Clear the selection", "Unpick every selected model", self.clear_selection)
+        yield SystemCommand("Clear the picked models", "Unpick every model picked with space", self.clear_picked)
         yield SystemCommand("Cycle the sort order", "relevance, downloads, params, GMACs, size, name", self.action_cycle_sort)
 
 

@@ -9,19 +9,27 @@ from textual.message import Message
 from textual.timer import Timer
 from textual.widgets import Checkbox, DataTable, Input, Select, Static
 
-from advisor.tui.data import PAGE_SIZE, SORTABLE_COLUMNS, BrowseFilters, BrowsePage, browse_page, default_device, model_detail
+from advisor.tui.data import (
+    PAGE_SIZE,
+    SORTABLE_COLUMNS,
+    BrowseFilters,
+    BrowsePage,
+    browse_page,
+    default_device,
+    model_detail,
+)
 from advisor.tui.formatting import (
     accuracy_text,
     count_text,
     detail_renderables,
-    id_text,
     downloads_text,
     float_text,
+    id_text,
     latency_text,
     right,
     tasks_text,
 )
-from advisor.tui.messages import DetailLoaded, Failed, FacetsLoaded, PageLoaded
+from advisor.tui.messages import DetailLoaded, FacetsLoaded, Failed, PageLoaded
 from catalog.errors import CatalogError
 from catalog.units import parse_count, parse_positive
 
@@ -143,7 +151,7 @@ class BrowsePane(Vertical):
             self.query_one("#detail-body", Static).update("")
 
     def add_rows(self, table: DataTable, page: BrowsePage) -> None:
-        selected = set(self.app.selected)
+        selected = set(self.app.picked)
         for r in page.rows:
             if r.id in table.rows:  # a page boundary shifted under a concurrent catalog write
                 continue
@@ -159,8 +167,8 @@ class BrowsePane(Vertical):
         table = self.query_one(ModelTable)
         sort = self._client_sort or self.filters.sort
         text = f"{table.row_count:,} of {self.total:,} models · sort {sort}"
-        if self.app.selected:
-            text += f" · {len(self.app.selected)} selected"
+        if self.app.picked:
+            text += f" · {len(self.app.picked)} picked"
         self.query_one("#browse-status", Static).update(text)
 
     # ----- controls ------------------------------------------------------------------------
@@ -295,7 +303,7 @@ class BrowsePane(Vertical):
         self._client_sort = None
         self.apply(sort=nxt)
 
-    def mark_selected(self, model_id: str, selected: bool) -> None:
+    def picked_changed(self, model_id: str, selected: bool) -> None:
         table = self.query_one(ModelTable)
         if model_id in table.rows:
             table.update_cell(model_id, "sel", SELECTED_MARK if selected else " ")

@@ -12,7 +12,7 @@ from textual.widgets import DataTable, Select, Static
 
 from advisor.tui.data import compare_document
 from advisor.tui.formatting import count_text, float_text, latency_text
-from advisor.tui.messages import CompareReady, Failed, FacetsLoaded
+from advisor.tui.messages import CompareReady, FacetsLoaded, Failed
 from catalog.errors import CatalogError
 
 ROWS = (  # (row label, how to read it from a candidate)
@@ -50,7 +50,7 @@ class ComparePane(Vertical):
         with VerticalScroll(id="c-notes"):
             yield Static("", id="c-notes-body")
 
-    def fill_devices(self, message: FacetsLoaded) -> None:
+    def fill_controls(self, message: FacetsLoaded) -> None:
         with self.prevent(Select.Changed):
             self.query_one("#c-device", Select).set_options(message.devices)
 
@@ -82,16 +82,12 @@ class ComparePane(Vertical):
             return
         self.post_message(CompareReady(document))
 
-    def document_for(self, model_ids: Sequence[str]):
-        """A callable building the compare document for `model_ids` (run by the export worker)."""
-        device = self.device()
-        store = self.app.store
+    def shown(self) -> None:
+        pass
 
-        def build() -> dict:
-            with store.session() as session:
-                return compare_document(session, list(model_ids), device)
-
-        return build
+    def report_document(self):
+        document = self.document
+        return None if document is None else (lambda: document)
 
     @on(CompareReady)
     def show(self, message: CompareReady) -> None:

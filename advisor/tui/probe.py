@@ -44,23 +44,33 @@ class ProbePane(Vertical):
         yield table
         yield RichLog(id="p-log", max_lines=500, wrap=True, markup=False)
 
+    def on_mount(self) -> None:
+        self.selection_changed(self.app.picked)
+
+    def fill_controls(self, message) -> None:
+        pass  # nothing here depends on the catalog's facets
+
+    def shown(self) -> None:
+        pass
+
+    def picked_changed(self, model_id: str, chosen: bool) -> None:
+        self.selection_changed(self.app.picked)
+
     def selection_changed(self, selected: list[str]) -> None:
         text = f"Models to probe ({len(selected)}): " + ", ".join(selected) if selected else (
             "Pick models with space in Browse or Recommend (none picked: the current top 5).")
         self.query_one("#p-models", Static).update(text)
 
     def model_ids(self) -> list[str]:
-        if self.app.selected:
-            return list(self.app.selected)
-        from advisor.tui.recommend import RecommendPane
-
-        document = self.app.query_one(RecommendPane).document or {}
+        if self.app.picked:
+            return list(self.app.picked)
+        recommend = self.app.pane("recommend")
+        document = (recommend.document if recommend is not None else None) or {}
         return [c["id"] for c in document.get("candidates", [])[:5]]
 
     def task(self) -> str | None:
-        from advisor.tui.recommend import RecommendPane
-
-        return self.app.query_one(RecommendPane).controls.task
+        recommend = self.app.pane("recommend")
+        return recommend.controls.task if recommend is not None else None
 
     @on(Input.Submitted, "#p-path")
     @on(Button.Pressed, "#p-start")
@@ -125,7 +135,7 @@ class ProbePane(Vertical):
             float_text(result.get("duration_s"), 1), result.get("status") or "-",
         )
 
-    def document(self):
+    def report_document(self):
         """The finished run as a report document (the `advisor probe --json` shape), if any."""
         if self.run_document is None:
             return None

@@ -14,7 +14,7 @@ from textual_plotext import PlotextPlot
 from advisor.tui.chart import draw_tradeoff
 from advisor.tui.data import RecommendControls, run_recommend
 from advisor.tui.formatting import count_text, float_text, latency_text
-from advisor.tui.messages import Failed, FacetsLoaded, RecommendationReady
+from advisor.tui.messages import FacetsLoaded, Failed, RecommendationReady
 from catalog.errors import CatalogError
 from catalog.units import parse_count, parse_positive
 
@@ -166,7 +166,7 @@ class RecommendPane(Horizontal):
         candidates = message.document.get("candidates", [])
         table = self.query_one("#ranked", DataTable)
         table.clear()
-        selected = set(self.app.selected)
+        selected = set(self.app.picked)
         for c in candidates:
             acc = c.get("accuracy") or {}
             table.add_row(
@@ -224,10 +224,14 @@ class RecommendPane(Horizontal):
             return None
         return table.coordinate_to_cell_key(table.cursor_coordinate).row_key.value
 
-    def mark_selected(self, model_id: str, selected: bool) -> None:
+    def picked_changed(self, model_id: str, selected: bool) -> None:
         table = self.query_one("#ranked", DataTable)
         if model_id in table.rows:
             table.update_cell(model_id, "sel", SELECTED_MARK if selected else " ")
+
+    def report_document(self):
+        document = self.document
+        return None if document is None else (lambda: document)
 
     def focus_table(self) -> None:
         self.query_one("#ranked", DataTable).focus()

@@ -76,7 +76,7 @@ async def test_space_picks_models_and_c_compares_them(store):
         table = app.query_one("#models", DataTable)
         first, second = row_ids(table)[:2]
         await pilot.press("space", "down", "space")
-        assert app.selected == [first, second]
+        assert app.picked == [first, second]
         assert str(table.get_cell(first, "sel")) == "●"
         await pilot.press("c")
         await settle(pilot)
