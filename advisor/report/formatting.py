@@ -126,3 +126,15 @@ def provenance_rows(document: Mapping[str, Any]) -> list[tuple[str, ...]]:
             )
         )
     return rows
+
+
+def shared_warnings(document: Mapping[str, Any]) -> list[str]:
+    """Warnings every candidate carries (a licence family, an estimate's caveat), said once on
+    the page instead of under each row; only when there are two or more candidates."""
+    candidates = document.get("candidates") or []
+    if len(candidates) < 2:
+        return []
+    common = set(map(str, candidates[0].get("warnings") or []))
+    for candidate in candidates[1:]:
+        common &= set(map(str, candidate.get("warnings") or []))
+    return [w for w in map(str, candidates[0].get("warnings") or []) if w in common]

@@ -30,7 +30,7 @@ from advisor.report.document import (
     unplotted,
 )
 from advisor.report.environment import tool_version
-from advisor.report.formatting import cell_text, column_label, provenance_rows, summary_lines
+from advisor.report.formatting import cell_text, column_label, provenance_rows, shared_warnings, summary_lines
 
 TEMPLATE_DIR = Path(__file__).resolve().parent / "templates"
 TEMPLATE_NAME = "report.html.j2"
@@ -63,18 +63,6 @@ def _environment() -> Environment:
     env.filters.update(column_label=column_label)
     env.globals.update(zip=zip)
     return env
-
-
-def shared_warnings(document: Mapping[str, Any]) -> list[str]:
-    """Warnings every candidate carries (a licence family, an estimate's caveat), said once on
-    the page instead of under each row; only when there are two or more candidates."""
-    candidates = document.get("candidates") or []
-    if len(candidates) < 2:
-        return []
-    common = set(map(str, candidates[0].get("warnings") or []))
-    for candidate in candidates[1:]:
-        common &= set(map(str, candidate.get("warnings") or []))
-    return [w for w in map(str, candidates[0].get("warnings") or []) if w in common]
 
 
 def _grouped(rows: list[tuple[str, ...]]) -> list[tuple[str, list[tuple[str, ...]]]]:
@@ -122,7 +110,7 @@ def render_html(document: Mapping[str, Any]) -> str:
                 rows, accuracy_label(document), accuracy_direction(document), latency_budget(document)
             ),
             sizes=charts.size_params_svg(rows),
-        unplotted=unplotted(rows),
+            unplotted=unplotted(rows),
             accuracy_label=accuracy_label(document),
             probe_run=probe.get("run") or {},
             probe_results=probe.get("results") or [],

@@ -27,7 +27,7 @@ from advisor.report.document import (
     title_of,
     unplotted,
 )
-from advisor.report.formatting import cell_text, column_label, provenance_rows, summary_lines
+from advisor.report.formatting import cell_text, column_label, provenance_rows, shared_warnings, summary_lines
 
 _MARKDOWN_SPECIAL = re.compile(r"([\\`*_\[\]|#!~])")
 SAFE_URL = re.compile(r"^https?://[^\s<>()\[\]\\`]+$")
@@ -47,8 +47,6 @@ TABLE_COLUMNS: tuple[tuple[str, str], ...] = (
     ("license", "Licence"),
     ("pareto", "Pareto"),
     ("score", "Score"),
-    ("explanation", "Why"),
-    ("warnings", "Warnings"),
 )
 
 
@@ -82,6 +80,7 @@ def write_markdown(document: Mapping[str, Any], path: Path) -> list[Path]:
     headers += [column_label(c) for c in probe_columns]
     keys = [key for key, _ in TABLE_COLUMNS] + probe_columns
     lines += md_table(headers, [[cell_text(key, row.get(key)) for key in keys] for row in rows]) + [""]
+    lines += _why_section(document)
 
     scatter = charts.accuracy_latency_svg(
         rows, accuracy_label(document), accuracy_direction(document), latency_budget(document)
@@ -113,6 +112,22 @@ def write_markdown(document: Mapping[str, Any], path: Path) -> list[Path]:
     )
     path.write_text("\n".join(lines) + "\n", encoding="utf-8")
     return [path, *written]
+
+
+def _why_section(document: Mapping[str, Any]) -> list[str]:
+    """Each candidate's explanation and its own warnings as a list (a table cell is no place for
+    a paragraph); warnings every candidate shares are said once, first."""
+    shared = shared_warnings(document)
+    lines = ["### Why each candidate", ""]
+    if shared:
+        lines += ["Warnings for every candidate:", ""] + [f"- {md_escape(w)}" for w in shared] + [""]
+    for candidate in document.get("candidates") or []:
+        explanation = candidate.get("explanation") or "no explanation given"
+        lines.append(f"{candidate.get('rank')}. {md_escape(candidate.get('id'))}: {md_escape(explanation)}")
+        lines += [
+            f"    - Warning: {md_escape(w)}" for w in map(str, candidate.get("warnings") or []) if w not in shared
+        ]
+    return lines + [""]
 
 
 def _provenance_table(document: Mapping[str, Any]) -> list[str]:

@@ -48,3 +48,26 @@ def ids_in_json(path: Path) -> list[str]:
 
 def ids_in_html(path: Path) -> list[str]:
     return [html.unescape(m.group(2)) for m in _HTML_CANDIDATE.finditer(path.read_text(encoding="utf-8"))]
+
+
+_WHY_ITEM = re.compile(r"^(\d+)\. (.*)$")
+_WARNING_ITEM = re.compile(r"^ {4}- Warning: (.*)$")
+
+
+def markdown_why(text: str) -> dict[str, tuple[str, list[str]]]:
+    """The "Why each candidate" list: id -> (explanation, its own warnings), unescaped."""
+    section = text.split("\n### Why each candidate\n", 1)[1].split("\n## ", 1)[0]
+    found: dict[str, tuple[str, list[str]]] = {}
+    current = None
+    for line in section.splitlines():
+        if match := _WHY_ITEM.match(line):
+            model_id, _, explanation = _plain(match.group(2)).partition(": ")
+            current = model_id
+            found[current] = (explanation, [])
+        elif (match := _WARNING_ITEM.match(line)) and current is not None:
+            found[current][1].append(_plain(match.group(1)))
+    return found
+
+
+def _plain(text: str) -> str:
+    return html.unescape(_BACKSLASH_ESCAPE.sub(r"\1", text))

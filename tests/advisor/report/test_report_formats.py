@@ -10,7 +10,7 @@ import re
 import pandas as pd
 import pytest
 from report_fixture_document import HOSTILE_NAME, hostile_document, probe_document, recommend_document
-from report_parsing import ids_in_csv, ids_in_html, ids_in_json, ids_in_markdown, markdown_table
+from report_parsing import ids_in_csv, ids_in_html, ids_in_json, ids_in_markdown, markdown_table, markdown_why
 
 from advisor.report import FORMATS, write_report
 from advisor.report.document import candidate_rows
@@ -67,14 +67,17 @@ def test_markdown_table_round_trips_to_the_rows(tmp_path):
         got = dict(zip(headers, cell_row, strict=True))
         assert int(got["Rank"]) == row["rank"]
         assert got["Model"] == row["id"]
-        assert got["Why"] == row["explanation"]
-        assert got["Warnings"] == (row["warnings"] or "-")
         assert got["Pareto"] == ("yes" if row["pareto"] else "no")
         assert float(
             got["COCO val2017 box mAP@[.5:.95]" if "COCO val2017 box mAP@[.5:.95]" in got else "box_map (coco-val2017)"]
         ) == pytest.approx(row["accuracy"], abs=0.005)
         assert float(got["Latency (ms)"]) == pytest.approx(row["latency_ms"], abs=0.05)
         assert parse_count(got["Params"]) == pytest.approx(row["params"], rel=0.01)
+    # Explanations and warnings are a list under the table; shared warnings are said once.
+    why = markdown_why(text)
+    assert list(why) == [row["id"] for row in rows]
+    for candidate in document["candidates"]:
+        assert why[candidate["id"]] == (candidate["explanation"], candidate["warnings"])
     # The charts are files beside the Markdown, linked relatively.
     assert "![Accuracy versus latency with the Pareto front](r-accuracy-latency.svg)" in text
     assert (tmp_path / "r-accuracy-latency.svg").read_text().startswith("<svg xmlns=")
@@ -148,3 +151,17 @@ def test_bad_format_and_missing_folder_are_usage_errors(tmp_path):
         write_report(recommend_document(), "pdf", tmp_path / "r.pdf")
     with pytest.raises(UsageError, match="does not exist"):
         write_report(recommend_document(), "html", tmp_path / "missing" / "r.html")
+
+
+def test_a_warning_every_candidate_shares_is_said_once(tmp_path):
+    document = recommend_document()
+    for candidate in document["candidates"]:
+        candidate["warnings"].append("size estimated from the parameter count at fp32")
+    files = write_all(document, tmp_path)
+    markdown = files["md"][0].read_text()
+    assert markdown.count("size estimated from the parameter count at fp32") == 2  # the summary line and once
+    assert all("size estimated" not in " ".join(w) for _, w in markdown_why(markdown).values())
+    page = files["html"][0].read_text()
+    assert page.count("size estimated from the parameter count at fp32") == 1
+    # The data formats keep every row's full warnings.
+    assert all("size estimated" in w for w in pd.read_csv(files["csv"][0])["warnings"])
