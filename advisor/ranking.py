@@ -119,13 +119,15 @@ def score_rated(rated: list[Facts], prefer: str, higher_is_better: bool, use_lat
     sizes = [f.size_mb for f in rated if f.size_mb]
     slowest = budget_ms if (budget_ms and use_latency) else (max(speeds) if speeds else None)
     weights = BALANCED_IN_BUDGET if (budget_ms and use_latency) else BALANCED
+    fastest = min(speeds) if speeds else None
+    size_lo, size_hi = (min(sizes), max(sizes)) if sizes else (None, None)
     scores = {}
     for f in rated:
         acc = 1.0 if hi == lo else (f.accuracy.value - lo) / (hi - lo)
         if not higher_is_better:
             acc = 1.0 - acc if hi != lo else 1.0
-        spd = _log_norm(_speed(f, use_latency), min(speeds), slowest) if speeds else 0.0
-        siz = _log_norm(f.size_mb, min(sizes), max(sizes)) if sizes else 0.0
+        spd = _log_norm(_speed(f, use_latency), fastest, slowest) if speeds else 0.0
+        siz = _log_norm(f.size_mb, size_lo, size_hi) if sizes else 0.0
         if prefer == "accuracy":
             scores[f.id] = acc
         elif prefer == "speed":
@@ -196,7 +198,8 @@ def _facts(candidates: Sequence[Candidate], task: Task, bench, latencies, domain
 
 
 def _rank(facts: list[Facts], *, task: Task, bench, target: Target, prefer: str, domain_query, terms: Sequence[str],
-          license_filter: str) -> list[RankedCandidate]:
+          license_filter: str, top: int | None = None) -> list[RankedCandidate]:
+    """The first `top` candidates in order, explained (scores and the Pareto front use all of them)."""
     higher = bench.higher_is_better if bench else True
     use_latency = target.device is not None
     rated = [f for f in facts if f.rated]
@@ -207,7 +210,7 @@ def _rank(facts: list[Facts], *, task: Task, bench, target: Target, prefer: str,
     ordered = sorted(facts, key=lambda f: _sort_key(f, prefer, scores, higher, use_latency, domain_active, terms_active))
     refs = references(rated, bench)
     ranked = []
-    for rank, f in enumerate(ordered, start=1):
+    for rank, f in enumerate(ordered[:top] if top else ordered, start=1):
         ranked.append(RankedCandidate.build(
             rank=rank, facts=f, score=scores.get(f.id), pareto=f.id in front, bench=bench,
             explanation=explanation(f, refs, target, task),
@@ -261,11 +264,11 @@ def recommend(session: Session, request: RecommendRequest, *, latency_fn: Latenc
     if request.min_accuracy is not None and bench is not None and not bench.higher_is_better:
         notes.append(f"--min-accuracy on {bench.label} (lower is better) keeps models at or below {request.min_accuracy:g}")
     ranked = _rank(report.kept, task=task, bench=bench, target=target, prefer=request.prefer,
-                   domain_query=domain_query, terms=resolved.terms, license_filter=request.license)
+                   domain_query=domain_query, terms=resolved.terms, license_filter=request.license, top=request.top)
     query = {**request.to_dict(), "task": task.name, "task_typed": request.task, "domain_matched":
              [d.name for d in domain_query.domains] if domain_query else [], "probe_dataset": probe_ds}
     return Recommendation(
-        query=query, target=target, candidates=ranked[: request.top], total=len(ranked), bench=bench,
+        query=query, target=target, candidates=ranked, total=len(report.kept), bench=bench,
         excluded=report.excluded, unknown=report.unknown, notes=notes, task=task)
 
 

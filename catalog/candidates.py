@@ -11,11 +11,13 @@ models that carry the requested domain tags or pretraining datasets, and any exp
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
+from functools import cached_property
 from datetime import datetime
 
-from sqlalchemy import and_, exists, func, or_, select, text
+from sqlalchemy import Text, and_, exists, func, or_, select, text, type_coerce
 from sqlalchemy.orm import Session
 
 from catalog.schema import Metric, Model, ModelFacet
@@ -37,16 +39,24 @@ class CandidateMetric:
     extra: dict | None = None
 
 
+def _json(value):
+    """A JSON column read raw: text on SQLite (parsed here, only when used), already parsed elsewhere."""
+    if value is None or not isinstance(value, str):
+        return value
+    return json.loads(value) if value not in ("[]", "{}", "null", "") else None
+
+
 @dataclass(frozen=True)
 class Candidate:
-    """One model as the ranking engine sees it (no ORM state, safe after the session closes)."""
+    """One model as the ranking engine sees it (no ORM state, safe after the session closes).
+
+    List and dict fields are kept as the stored JSON and parsed on first use: at a million
+    models a ranking reads thousands of rows and looks at most of these fields for a few.
+    """
 
     id: str
     name: str
     source: str
-    tasks: tuple[str, ...]
-    domains: tuple[str, ...]
-    pretrain_datasets: tuple[str, ...]
     family: str | None
     modality: str | None
     params: int | None
@@ -54,9 +64,25 @@ class Candidate:
     size_mb: float | None
     license: str | None
     downloads: int | None
-    provenance: dict
     summary: str | None = None
     metrics: tuple[CandidateMetric, ...] = field(default_factory=tuple)
+    raw: tuple = (None, None, None, None)  # stored tasks, domains, pretrain_datasets, provenance
+
+    @cached_property
+    def tasks(self) -> tuple[str, ...]:
+        return tuple(_json(self.raw[0]) or ())
+
+    @cached_property
+    def domains(self) -> tuple[str, ...]:
+        return tuple(_json(self.raw[1]) or ())
+
+    @cached_property
+    def pretrain_datasets(self) -> tuple[str, ...]:
+        return tuple(_json(self.raw[2]) or ())
+
+    @cached_property
+    def provenance(self) -> dict:
+        return dict(_json(self.raw[3]) or {})
 
 
 @dataclass(frozen=True)
@@ -66,8 +92,9 @@ class CandidatePool:
     unrated_total: int | None  # how many unrated models of the task exist (None: not counted)
 
 
-_COLUMNS = (Model.id, Model.name, Model.source, Model.tasks, Model.domains, Model.pretrain_datasets, Model.family,
-            Model.modality, Model.params, Model.gmacs, Model.size_mb, Model.license, Model.downloads, Model.provenance)
+_COLUMNS = (Model.id, Model.name, Model.source, type_coerce(Model.tasks, Text), type_coerce(Model.domains, Text),
+            type_coerce(Model.pretrain_datasets, Text), Model.family, Model.modality, Model.params, Model.gmacs,
+            Model.size_mb, Model.license, Model.downloads, type_coerce(Model.provenance, Text))
 
 
 def _chunks(items: Sequence[str]) -> Iterable[Sequence[str]]:
@@ -131,6 +158,10 @@ def _top_unrated(session: Session, tasks: Sequence[str], rated: set[str], limit:
     return found[:limit]
 
 
+_METRIC_COLUMNS = (Metric.model_id, Metric.task, Metric.dataset, Metric.metric, Metric.value, Metric.kind, Metric.source,
+                   Metric.higher_is_better, Metric.obtained_at, Metric.device, Metric.extra)
+
+
 def fetch_candidates(
     session: Session,
     tasks: Sequence[str],
@@ -144,11 +175,24 @@ def fetch_candidates(
     extra_ids: Sequence[str] = (),
     with_text: bool = False,
 ) -> CandidatePool:
-    """The candidate pool for `tasks` with their metric rows on those tasks (see module docstring)."""
-    rated: set[str] = set()
+    """The candidate pool for `tasks` with their metric rows on those tasks (see module docstring).
+
+    Rated models come from one indexed join (canonical metric rows -> their models), so the cost
+    is one pass however many there are; the few others are loaded by id with all their task rows.
+    """
+    conn = session.connection()
+    columns = _COLUMNS + ((Model.summary,) if with_text else ())
+    rated_rows: dict[str, tuple] = {}
+    metrics: dict[str, list[CandidateMetric]] = {}
     if benchmarks:
-        rated = set(session.scalars(select(Metric.model_id).where(_benchmark_clause(tasks, benchmarks)).distinct()))
-    ids: dict[str, None] = dict.fromkeys(sorted(rated))
+        stmt = (select(*columns, *_METRIC_COLUMNS).join_from(Metric, Model, Metric.model_id == Model.id)
+                .where(_benchmark_clause(tasks, benchmarks)).order_by(Metric.id))
+        width = len(columns)
+        for row in conn.execute(stmt):
+            rated_rows.setdefault(row[0], tuple(row[:width]))
+            metrics.setdefault(row[0], []).append(CandidateMetric(*row[width + 1 :]))
+    rated = set(rated_rows)
+    ids: dict[str, None] = {}
     if unrated_limit:
         ids.update(dict.fromkeys(_top_unrated(session, tasks, rated, unrated_limit)))
     if domain_tags or domain_datasets:
@@ -159,40 +203,41 @@ def fetch_candidates(
         in_domain = select(ModelFacet.model_id).where(facet_match).where(ModelFacet.model_id.in_(_task_ids(tasks)))
         ids.update(dict.fromkeys(session.scalars(in_domain.distinct().limit(domain_limit))))
     if probe_dataset:
-        probed = select(Metric.model_id).where(Metric.task.in_(tasks), Metric.dataset == probe_dataset)
-        ids.update(dict.fromkeys(session.scalars(probed.distinct())))
+        probed = select(*_METRIC_COLUMNS).where(Metric.task.in_(list(tasks)), Metric.dataset == probe_dataset)
+        for row in conn.execute(probed.order_by(Metric.id)):
+            if row[0] in rated:
+                metrics[row[0]].append(CandidateMetric(*row[1:]))
+            else:
+                ids[row[0]] = None
     ids.update(dict.fromkeys(extra_ids))
-    candidates = load_candidates(session, list(ids), tasks, with_text=with_text)
+    others = load_candidates(session, [i for i in ids if i not in rated], tasks, with_text=with_text)
+    candidates = [_candidate(row, metrics[mid]) for mid, row in sorted(rated_rows.items())] + others
     return CandidatePool(candidates=candidates, rated_ids=frozenset(rated), unrated_total=None)
+
+
+def _candidate(row: tuple, metrics: Sequence[CandidateMetric]) -> Candidate:
+    (mid, name, source, tasks_, domains, datasets, family, modality, params, gmacs, size_mb, license_,
+     downloads, provenance, *text) = row
+    return Candidate(
+        id=mid, name=name, source=source, family=family, modality=modality, params=params, gmacs=gmacs,
+        size_mb=size_mb, license=license_, downloads=downloads, summary=text[0] if text else None,
+        metrics=tuple(metrics), raw=(tasks_, domains, datasets, provenance),
+    )
 
 
 def load_candidates(session: Session, ids: Sequence[str], tasks: Sequence[str] | None = None,
                     *, with_text: bool = False) -> list[Candidate]:
     """Candidates for explicit ids (in the given order), with their metric rows (on `tasks` if given)."""
+    conn = session.connection()
     columns = _COLUMNS + ((Model.summary,) if with_text else ())
     rows: dict[str, tuple] = {}
     metrics: dict[str, list[CandidateMetric]] = {i: [] for i in ids}
     for chunk in _chunks(list(ids)):
-        for row in session.execute(select(*columns).where(Model.id.in_(chunk))):
+        for row in conn.execute(select(*columns).where(Model.id.in_(chunk))):
             rows[row[0]] = tuple(row)
-        stmt = select(Metric.model_id, Metric.task, Metric.dataset, Metric.metric, Metric.value, Metric.kind,
-                      Metric.source, Metric.higher_is_better, Metric.obtained_at, Metric.device, Metric.extra
-                      ).where(Metric.model_id.in_(chunk))
+        stmt = select(*_METRIC_COLUMNS).where(Metric.model_id.in_(chunk))
         if tasks:
             stmt = stmt.where(Metric.task.in_(list(tasks)))
-        for m in session.execute(stmt.order_by(Metric.id)):
+        for m in conn.execute(stmt.order_by(Metric.id)):
             metrics[m[0]].append(CandidateMetric(*m[1:]))
-    found = []
-    for model_id in ids:
-        row = rows.get(model_id)
-        if row is None:
-            continue
-        (mid, name, source, tasks_, domains, datasets, family, modality, params, gmacs, size_mb, license_,
-         downloads, provenance, *text) = row
-        found.append(Candidate(
-            id=mid, name=name, source=source, tasks=tuple(tasks_ or ()), domains=tuple(domains or ()),
-            pretrain_datasets=tuple(datasets or ()), family=family, modality=modality, params=params, gmacs=gmacs,
-            size_mb=size_mb, license=license_, downloads=downloads, provenance=dict(provenance or {}),
-            summary=text[0] if text else None, metrics=tuple(metrics[model_id]),
-        ))
-    return found
+    return [_candidate(rows[i], metrics[i]) for i in ids if i in rows]
