@@ -150,24 +150,9 @@ def recommend(
 
 
 def _target_line(doc: dict) -> str:
-    t = doc["target"]
-    if t["device"] is None:
-        head = "Target: none (latency not considered; add --edge, --server or --device NAME)"
-    else:
-        how = f", picked by {t['picked_by']}" if t["picked_by"] else ""
-        head = f"Target: {t['title']} [{t['device']}{how}], batch {t['batch_size']}, {t['precision']}"
-    b = t["budget"]
-    limits = []
-    if b["max_latency_ms"] is not None:
-        why = f" ({t['budget_reason']})" if t.get("budget_reason") and t["budget_reason"] != "--max-latency-ms" else ""
-        limits.append(f"latency <= {b['max_latency_ms']:.1f} ms{why}")
-    if b["max_size_mb"] is not None:
-        limits.append(f"size <= {b['max_size_mb']:g} MB")
-    if b["max_params"] is not None:
-        limits.append(f"params <= {b['max_params'] / 1e6:g}M")
-    if b["max_memory_mb"] is not None:
-        limits.append(f"memory <= {b['max_memory_mb']:g} MB")
-    return head + ("; budget: " + ", ".join(limits) if limits else "; no budget")
+    from advisor.targets import describe_target
+
+    return describe_target(doc["target"])
 
 
 def compare(
