@@ -46,6 +46,22 @@ class _LabelledImages(_ImageFiles):
         return tensor, ok, self.samples[index].label
 
 
+def _standardise(mean, scale):
+    """A fixed (x - mean) / scale layer in front of the head."""
+    import torch.nn as nn
+
+    class Standardise(nn.Module):
+        def __init__(self) -> None:
+            super().__init__()
+            self.register_buffer("mean", mean)
+            self.register_buffer("scale", scale)
+
+        def forward(self, x):  # noqa: ANN001
+            return (x - self.mean) / self.scale
+
+    return Standardise()
+
+
 def _loader(samples: list[Sample], transform: Any, device: str, batch_size: int, shuffle: bool, seed: int,
             workers: int | None):
     import torch
@@ -57,7 +73,7 @@ def _loader(samples: list[Sample], transform: Any, device: str, batch_size: int,
     generator = torch.Generator().manual_seed(seed)
     return DataLoader(_LabelledImages(samples, transform), batch_size=batch_size, shuffle=shuffle, generator=generator,
                       num_workers=n_workers, collate_fn=_collate_labelled, pin_memory=device.startswith("cuda"),
-                      drop_last=False)
+                      drop_last=False, persistent_workers=n_workers > 0)
 
 
 def _run_epoch(net, loader, device: str, optimizer=None, scaler=None) -> tuple[float, np.ndarray, np.ndarray]:
@@ -127,10 +143,19 @@ def _train(model_id: str, dataset: ProbeDataset, device: str, options: ProbeOpti
     from benchmarks.metrics import classification_metrics
     from benchmarks.weights import load_pretrained
 
+    from benchmarks.probes import cached_features
+
     torch.manual_seed(options.seed)
+    # The head sees centred features divided by one overall scale (fixed statistics of the cached
+    # training features): raw feature scales differ by orders of magnitude between models, and a
+    # per-dimension scale would blow up the near-constant dimensions once augmentation moves them.
+    features = cached_features(model_id, dataset, device, options)
+    mean = torch.tensor(features.train_x.mean(0))
+    scale = torch.tensor(float(features.train_x.std(0).mean()) + 1e-6)
     loaded = load_pretrained(model_id)
     backbone = loaded.model
-    net = nn.Sequential(backbone, nn.Linear(loaded.feature_dim, len(dataset.classes))).to(device).eval()
+    head = nn.Linear(loaded.feature_dim, len(dataset.classes))
+    net = nn.Sequential(backbone, _standardise(mean, scale), head).to(device).eval()
     cuda = device.startswith("cuda")
     if cuda:
         net = net.to(memory_format=torch.channels_last)
@@ -144,7 +169,9 @@ def _train(model_id: str, dataset: ProbeDataset, device: str, options: ProbeOpti
     def loader(samples, transform, shuffle):
         return _loader(samples, transform, device, batch_size, shuffle, options.seed, options.num_workers)
 
-    train_loader = loader(fit, loaded.train_transform, True)
+    # Small datasets still need several optimiser steps per epoch: cap the batch at a quarter of them.
+    train_loader = _loader(fit, loaded.train_transform, device, min(batch_size, max(8, len(fit) // 4)), True,
+                           options.seed, options.num_workers)
     stop_loader = loader(held_out, loaded.eval_transform, False) if held_out else None
     history: list[dict] = []
     best = {"acc": -1.0, "loss": float("inf"), "state": copy.deepcopy(net.state_dict())}
@@ -179,7 +206,6 @@ def _train(model_id: str, dataset: ProbeDataset, device: str, options: ProbeOpti
 
     for p in backbone.parameters():
         p.requires_grad_(False)
-    head = net[1]
     stopped_by = phase("head", options.head_epochs, [{"params": head.parameters(), "lr": options.head_lr}])
     tuned = _last_block_params(backbone, options.unfreeze_blocks)
     if stopped_by != "budget" and options.tune_epochs > 0 and tuned:
@@ -197,5 +223,5 @@ def _train(model_id: str, dataset: ProbeDataset, device: str, options: ProbeOpti
                "unfrozen_tensors": len(tuned), "optimizer": "AdamW", "weight_decay": 0.01,
                "patience": options.patience, "early_stop_samples": len(held_out), "stopped_by": stopped_by,
                "epochs_run": len(history), "amp": bool(cuda), "channels_last": bool(cuda),
-               "augmentation": "model train transform", "history": history, "split": dataset.split}
+               "augmentation": "model train transform", "head_input": "standardised features", "history": history, "split": dataset.split}
     return metrics, details

@@ -29,12 +29,12 @@ class ProbeOptions:
     knn_k: int = 5
     linear_c: float = 1.0
     linear_max_iter: int = 2000
-    head_epochs: int = 5
-    tune_epochs: int = 8
-    head_lr: float = 1e-3
-    backbone_lr: float = 1e-4
+    head_epochs: int = 10
+    tune_epochs: int = 10
+    head_lr: float = 5e-3
+    backbone_lr: float = 5e-4
     unfreeze_blocks: int = 2
-    patience: int = 2
+    patience: int = 3
     seed: int = 0
     deadline: float | None = None  # time.time() by which a fine-tune must have stopped training
 

@@ -29,16 +29,24 @@ def hub_cache(tmp_path_factory) -> Path:
 
 @pytest.fixture(scope="session")
 def shapes_dataset(tmp_path_factory) -> Path:
-    """Four visually separable classes of 10 procedurally drawn 64 px images each."""
-    return draw_image_dataset(tmp_path_factory.mktemp("shapes") / "data", classes=4, per_class=10)
+    """Four visually separable classes of 8 procedurally drawn 64 px images each."""
+    return draw_image_dataset(tmp_path_factory.mktemp("shapes") / "data", classes=4, per_class=8)
+
+
+@pytest.fixture(scope="session")
+def shared_feature_cache(tmp_path_factory) -> Path:
+    """One feature cache for the session, so each (model, dataset) is extracted once across tests;
+    tests about the cache itself point ADVISOR_CACHE_DIR at a fresh folder instead."""
+    return tmp_path_factory.mktemp("advisor_cache")
 
 
 @pytest.fixture
-def offline_hub(hub_cache, monkeypatch, tmp_path) -> Path:
+def offline_hub(hub_cache, shared_feature_cache, monkeypatch, tmp_path) -> Path:
     """Point the Hugging Face and torch caches at the local ones and go offline, in this process
     (huggingface_hub reads its constants at import) and for subprocesses / Ray workers (env)."""
     from huggingface_hub import constants
 
+    monkeypatch.setenv("ADVISOR_CACHE_DIR", str(shared_feature_cache))
     monkeypatch.setenv("HF_HOME", str(hub_cache))
     monkeypatch.setenv("HF_HUB_CACHE", str(hub_cache / "hub"))
     monkeypatch.setenv("HF_HUB_OFFLINE", "1")

@@ -1,0 +1,173 @@
+"""Probes on a real (procedurally drawn) image dataset with timm test models whose weights are
+LOCALLY WRITTEN, NOT PRETRAINED, into the Hugging Face cache layout and loaded offline through the
+real timm loader. Accuracies here show the harness works, not that any model is good."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import textwrap
+
+import pytest
+from sqlalchemy import select
+
+from benchmarks.datasets import load_dataset
+from benchmarks.probes import ProbeOptions, run_probe
+from catalog.schema import Metric, ProbeResult, ProbeRun
+from catalog.store import open_store
+from tests.probe_support import (  # noqa: F401 - fixtures
+    MISSING_MODEL, MODEL_IDS, hub_cache, offline_hub, shapes_dataset, shared_feature_cache,
+)
+
+FAST = ProbeOptions(batch_size=32, num_workers=0)
+CHANCE = 0.25  # four balanced classes
+
+
+@pytest.fixture
+def dataset(shapes_dataset):
+    return load_dataset(shapes_dataset)
+
+
+@pytest.fixture
+def store(tmp_path):
+    return open_store(f"sqlite:///{tmp_path / 'probe.db'}", load_snapshot=False)
+
+
+def test_cheap_modes_on_locally_written_weights_score_well_above_chance(offline_hub, dataset):
+    for model_id in MODEL_IDS:
+        linear = run_probe(model_id, dataset, "linear", "cpu", FAST)
+        knn = run_probe(model_id, dataset, "knn", "cpu", FAST)
+        evidence = run_probe(model_id, dataset, "logme", "cpu", FAST)
+        assert linear.status == knn.status == evidence.status == "ok", (linear.error, knn.error, evidence.error)
+        assert linear.metrics["accuracy"] >= CHANCE + 0.35, (model_id, linear.metrics)
+        assert knn.metrics["accuracy"] >= CHANCE + 0.35, (model_id, knn.metrics)
+        assert set(linear.metrics) >= {"accuracy", "top5", "macro_precision", "macro_recall", "macro_f1", "per_class"}
+        assert linear.metrics["val_samples"] == len(dataset.val)
+        assert evidence.score == evidence.metrics["logme"] and evidence.score == evidence.score  # finite, not NaN
+        assert linear.hyperparameters["classifier"] == "logistic-regression"
+
+
+def test_features_are_extracted_once_and_reused(offline_hub, dataset, monkeypatch, tmp_path):
+    import benchmarks.features as features
+
+    monkeypatch.setenv("ADVISOR_CACHE_DIR", str(tmp_path / "fresh-cache"))
+    first = run_probe(MODEL_IDS[0], dataset, "logme", "cpu", FAST)
+    assert first.status == "ok" and first.features_cached is False
+    assert len(list((features.cache_root() / "features").glob("*.npz"))) == 1
+
+    def no_forward_passes(*args, **kwargs):
+        raise AssertionError("features were extracted again")
+
+    monkeypatch.setattr(features, "extract", no_forward_passes)
+    again = run_probe(MODEL_IDS[0], dataset, "linear", "cpu", FAST)
+    assert again.status == "ok" and again.features_cached is True
+
+
+def test_missing_weights_fail_that_model_with_one_sentence(offline_hub, dataset):
+    outcome = run_probe(MISSING_MODEL, dataset, "linear", "cpu", FAST)
+    assert outcome.status == "failed" and outcome.score is None
+    assert "hf download timm/test_efficientnet.r160_in1k" in outcome.error
+    assert outcome.error.count(". ") == 0 and outcome.error.endswith(".")  # one sentence
+
+
+def test_random_weights_are_refused(offline_hub):
+    from benchmarks.weights import WeightsUnavailableError, load_pretrained
+
+    with pytest.raises(WeightsUnavailableError, match="no pretrained weights"):
+        load_pretrained("timm:cspresnet50w")  # a timm architecture without any released weights
+    with pytest.raises(WeightsUnavailableError, match=r"download https://download\.pytorch\.org/models/resnet18-"):
+        load_pretrained("torchvision:resnet18.IMAGENET1K_V1")  # empty TORCH_HOME, offline
+
+
+def test_oom_retry_halves_the_batch_until_it_fits():
+    import torch
+
+    from benchmarks.accel import with_oom_retry
+
+    tried = []
+
+    def step(batch_size):
+        tried.append(batch_size)
+        if batch_size > 8:
+            raise torch.cuda.OutOfMemoryError("CUDA out of memory. Tried to allocate 2.00 GiB")
+        return "done"
+
+    assert with_oom_retry(step, 64) == ("done", 8)
+    assert tried == [64, 32, 16, 8]
+    with pytest.raises(ValueError):
+        with_oom_retry(lambda bs: (_ for _ in ()).throw(ValueError("not an OOM")), 64)
+
+
+def test_finetune_trains_head_then_last_blocks(offline_hub, dataset):
+    options = ProbeOptions(batch_size=16, num_workers=0, head_epochs=1, tune_epochs=1, patience=1)
+    outcome = run_probe(MODEL_IDS[2], dataset, "finetune", "cpu", options)
+    assert outcome.status == "ok", outcome.error
+    hp = outcome.hyperparameters
+    assert [h["phase"] for h in hp["history"]] == ["head", "tune"]
+    assert hp["unfrozen_tensors"] > 0 and hp["early_stop_samples"] > 0
+    assert 0.0 <= outcome.metrics["accuracy"] <= 1.0 and outcome.metrics["val_samples"] == len(dataset.val)
+
+
+def test_runs_store_results_skip_finished_work_and_keep_going_after_a_failure(offline_hub, dataset, store):
+    from benchmarks.probe_session import ProbeSession
+    from benchmarks.runs import probe_results_for
+
+    models = [MODEL_IDS[0], MISSING_MODEL, MODEL_IDS[1]]
+    first = ProbeSession(store, dataset, "image-classification", models, mode="linear", device="cpu", options=FAST).run()
+    by_id = {r["id"]: r for r in first["results"]}
+    assert by_id[MISSING_MODEL]["status"] == "failed" and "hf download" in by_id[MISSING_MODEL]["error"]
+    assert by_id[MODEL_IDS[0]]["status"] == by_id[MODEL_IDS[1]]["status"] == "ok"
+    assert first["status"] == "finished-with-failures"
+    assert [r["rank"] for r in first["results"]] == [1, 2, None]
+
+    second = ProbeSession(store, dataset, "image-classification", models, mode="linear", device="cpu", options=FAST).run()
+    again = {r["id"]: r for r in second["results"]}
+    assert again[MODEL_IDS[0]]["reused"] and again[MODEL_IDS[0]]["run_id"] == first["run_id"]
+    assert again[MODEL_IDS[0]]["score"] == by_id[MODEL_IDS[0]]["score"]
+    assert not again[MISSING_MODEL]["reused"]  # failures are retried, finished work is not
+    forced = ProbeSession(store, dataset, "image-classification", models[:1], mode="linear", device="cpu",
+                          force=True, options=FAST).run()
+    assert not forced["results"][0]["reused"]
+
+    with store.session() as session:
+        rows = session.scalars(select(Metric).where(Metric.dataset == f"probe:{dataset.fingerprint}")).all()
+        assert {r.model_id for r in rows} == {MODEL_IDS[0], MODEL_IDS[1]}
+        accuracy = next(r for r in rows if r.model_id == MODEL_IDS[0] and r.metric == "accuracy")
+        assert accuracy.kind == "probe" and accuracy.origin == "probe" and accuracy.split == "val"
+        assert set(accuracy.extra) >= {"run_id", "mode", "hyperparameters", "duration_s"}
+        assert accuracy.extra["run_id"] == forced["run_id"] and accuracy.extra["mode"] == "linear"
+        assert len([r for r in rows if r.model_id == MODEL_IDS[0] and r.metric == "accuracy"]) == 1
+        best = probe_results_for(session, dataset.fingerprint)
+        assert set(best) == {MODEL_IDS[0], MODEL_IDS[1]} and best[MODEL_IDS[1]].mode == "linear"
+
+
+def test_sigkill_loses_at_most_the_model_in_flight(offline_hub, shapes_dataset, store, tmp_path):
+    """The probe process kills itself with SIGKILL while probing the second model."""
+    script = textwrap.dedent(f"""
+        import os, signal, sys
+        from benchmarks import executors
+        real = executors.run_probe
+        def run_probe(model_id, *args, **kwargs):
+            if model_id == {MODEL_IDS[1]!r}:
+                os.kill(os.getpid(), signal.SIGKILL)
+            return real(model_id, *args, **kwargs)
+        executors.run_probe = run_probe
+        from advisor.cli import main
+        sys.argv = ["advisor", "--db", {store.url!r}, "probe", {str(shapes_dataset)!r}, "--task", "image-classification",
+                    "--models", {",".join(MODEL_IDS)!r}, "--mode", "knn", "--device", "cpu", "--json"]
+        main()
+    """)
+    proc = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=300,
+                          env={**os.environ, "PYTHONPATH": os.getcwd()})
+    assert proc.returncode == -9, proc.stderr[-2000:]
+    with store.session() as session:
+        done = session.scalars(select(ProbeResult)).all()
+        assert [(r.model_id, r.status) for r in done] == [(MODEL_IDS[0], "ok")]
+        assert session.scalars(select(ProbeRun.status)).all() == ["running"]
+    from benchmarks.probe_session import ProbeSession
+
+    rerun = ProbeSession(store, load_dataset(shapes_dataset), "image-classification", list(MODEL_IDS), mode="knn",
+                         device="cpu", options=FAST).run()
+    assert {r["id"]: r["reused"] for r in rerun["results"]} == {MODEL_IDS[0]: True, MODEL_IDS[1]: False,
+                                                                 MODEL_IDS[2]: False}
