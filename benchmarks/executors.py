@@ -13,7 +13,7 @@ from dataclasses import dataclass, replace
 
 from benchmarks.datasets import ProbeDataset
 from benchmarks.probes import ProbeOptions, ProbeOutcome, run_probe
-from catalog.errors import UsageError
+from catalog.errors import CatalogError, UsageError
 
 
 @dataclass(frozen=True)
@@ -77,6 +77,9 @@ class RayExecutor:
                 ray.init(runtime_env={"env_vars": _forwarded_env()}, **kwargs)
             except ConnectionError as exc:
                 raise UsageError(f"Cannot reach the Ray cluster at {address}: {exc}.") from None
+            except Exception as exc:  # noqa: BLE001 - Ray raises bare Exception when a local node fails to start
+                raise CatalogError(f"Ray could not start ({str(exc).splitlines()[0][:200]}); "
+                                   "retry, or use --executor local.") from None
             self._started = True
 
     def _gpus_per_task(self, device: str) -> float:
