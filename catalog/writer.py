@@ -82,7 +82,8 @@ def model_row(record: ModelRecord, now: datetime) -> dict:
         "updated_at": record.updated_at,
         "created_at": record.created_at,
         "provenance": {
-            key: {"kind": p.kind.value, "source": p.source, "obtained_at": _iso(p.obtained_at)}
+            # obtained_at only when known: a million `"obtained_at": null`s are 40 MB of nothing
+            key: {"kind": p.kind.value, "source": p.source, **({"obtained_at": _iso(p.obtained_at)} if p.obtained_at else {})}
             for key, p in record.provenance.items()
         },
         "extra": record.extra,
@@ -162,14 +163,16 @@ def _upsert_models(session: Session, rows: list[dict]) -> None:
     session.execute(stmt.on_conflict_do_update(index_elements=[Model.id], set_=columns), rows)
 
 
-def _fts_rows(records: Sequence[ModelRecord]) -> list[dict]:
+def _fts_rows(records: Sequence[ModelRecord], bodies: dict[str, str] | None = None) -> list[dict]:
     return [
-        {"id": r.id, "name": f"{r.name} {r.source}:{r.name} {r.family or ''}".replace("/", " "), "body": search_text(r)}
+        {"id": r.id, "name": f"{r.name} {r.source}:{r.name} {r.family or ''}".replace("/", " "),
+         "body": bodies[r.id] if bodies else search_text(r)}
         for r in records
     ]
 
 
-def update_fts(session: Session, records: Sequence[ModelRecord], *, new_ids: set[str] | None = None) -> None:
+def update_fts(session: Session, records: Sequence[ModelRecord], *, new_ids: set[str] | None = None,
+               bodies: dict[str, str] | None = None) -> None:
     """Keep the SQLite FTS5 index in step with `models` (no-op elsewhere).
 
     FTS rows share the rowid of their `models` row (migration 0002), so replacing one is a rowid
@@ -185,7 +188,7 @@ def update_fts(session: Session, records: Sequence[ModelRecord], *, new_ids: set
         )
     session.connection().exec_driver_sql(
         "INSERT INTO models_fts (rowid, id, name, body) SELECT rowid, ?, ?, ? FROM models WHERE id = ?",
-        [(row["id"], row["name"], row["body"], row["id"]) for row in _fts_rows(records)],
+        [(row["id"], row["name"], row["body"], row["id"]) for row in _fts_rows(records, bodies)],
     )
 
 
@@ -221,8 +224,15 @@ def write_records(session: Session, records: Sequence[ModelRecord], origin: str)
         facets = [row for r in chunk for row in facet_rows(r)]
         metrics = [metric_row(r.id, m, origin, now) for r in chunk for m in r.metrics]
         benchmarks = [benchmark_row(r.id, b, origin, now) for r in chunk for b in r.benchmarks]
+        bodies = None
         if fast:
-            _sqlite_insert(session, Model.__table__, [model_row(r, now) for r in chunk], upsert_key="id")
+            rows = [model_row(r, now) for r in chunk]
+            # On SQLite the FTS5 index holds the search text; `search_text` is the portable
+            # path's column (PostgreSQL), so storing it twice would cost ~120 MB at 1M models.
+            bodies = {row["id"]: row["search_text"] for row in rows}
+            for row in rows:
+                row["search_text"] = ""
+            _sqlite_insert(session, Model.__table__, rows, upsert_key="id")
         else:
             _upsert_models(session, [model_row(r, now) for r in chunk])
         if old:  # rows of models seen for the first time have nothing to replace
@@ -234,7 +244,7 @@ def write_records(session: Session, records: Sequence[ModelRecord], origin: str)
                 _sqlite_insert(session, table, rows)
             elif rows:
                 session.execute(insert(table), rows)
-        update_fts(session, chunk, new_ids=set(ids) - existing)
+        update_fts(session, chunk, new_ids=set(ids) - existing, bodies=bodies)
     return summary
 
 
