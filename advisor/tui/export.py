@@ -9,6 +9,7 @@ from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
+from textual.message import Message
 from textual.screen import ModalScreen
 from textual.widgets import Button, Input, Label, Select
 
@@ -60,6 +61,14 @@ class ExportScreen(ModalScreen[list[Path] | None]):
         self.query_one("#export-write", Button).disabled = True
         self.write_report(fmt, path)
 
+    class Finished(Message):
+        """The export worker is done: written paths, or the one-sentence reason it failed."""
+
+        def __init__(self, paths: list[Path] | None, error: str | None) -> None:
+            super().__init__()
+            self.paths = paths
+            self.error = error
+
     @work(thread=True, exclusive=True, group="export")
     def write_report(self, fmt: str, path: Path) -> None:
         from advisor.report import write_report
@@ -67,15 +76,20 @@ class ExportScreen(ModalScreen[list[Path] | None]):
         try:
             paths = write_report(self.build_document(), fmt, path)
         except CatalogError as exc:
-            self.app.post_message(Failed("export", str(exc)))
-            self.app.call_from_thread(self.dismiss, None)
-            return
+            self.post_message(self.Finished(None, str(exc)))
         except OSError as exc:
-            self.app.post_message(Failed("export", f"Cannot write {path}: {exc.strerror or exc}."))
-            self.app.call_from_thread(self.dismiss, None)
-            return
-        self.app.post_message(ExportWritten(paths))
-        self.app.call_from_thread(self.dismiss, paths)
+            self.post_message(self.Finished(None, f"Cannot write {path}: {exc.strerror or exc}."))
+        else:
+            self.post_message(self.Finished(paths, None))
+
+    @on(Finished)
+    def finished(self, message: Finished) -> None:
+        # Dismissed here, on the UI thread: a screen closing from inside its own worker cancels that worker.
+        if message.error:
+            self.app.post_message(Failed("export", message.error))
+        else:
+            self.app.post_message(ExportWritten(message.paths or []))
+        self.dismiss(message.paths)
 
     @on(Button.Pressed, "#export-cancel")
     def action_cancel(self) -> None:
