@@ -138,6 +138,8 @@ def load_snapshot_into(store, directory: Path | None = None) -> int:
         for source, group in sorted(by_source.items()):
             write_records(session, group, origin=source)
             remove_stale(session, source, {r.id for r in group})
+        if "timm" in by_source:
+            _import_shipped_timm_results(session)
         state = session.get(SyncState, STATE_KEY) or SyncState(key=STATE_KEY)
         state.value = {
             "sha256": meta["sha256"],
@@ -148,6 +150,17 @@ def load_snapshot_into(store, directory: Path | None = None) -> int:
         state.updated_at = datetime.now(timezone.utc).replace(tzinfo=None)
         session.merge(state)
     return len(records)
+
+
+def _import_shipped_timm_results(session) -> None:
+    """timm's published accuracy/benchmark tables shipped in data/reference become the same
+    `timm-results` rows a user's `advisor catalog import timm-results` writes (so a later import
+    replaces them instead of duplicating them)."""
+    from catalog.sources.timm_results import import_timm_results, reference_dir
+
+    tables = sorted(str(p) for p in reference_dir().glob("*.csv"))
+    if tables:
+        import_timm_results(session, tables)
 
 
 def ensure_snapshot_loaded(store) -> None:

@@ -176,8 +176,7 @@ def _read(path_or_url: str) -> tuple[str, str, str]:
         raise UsageError(f"{path} is not a file; give timm results-*.csv or benchmark-*.csv files or their URLs.")
     # A shipped reference copy cites the exact commit it came from; any other copy of a timm table
     # cites the table on GitHub, where such files are published.
-    reference = Path(__file__).resolve().parents[2] / "data" / "reference" / "timm-results"
-    commit = REFERENCE_COMMIT if path.resolve().parent == reference.resolve() else "main"
+    commit = REFERENCE_COMMIT if path.resolve().parent == reference_dir().resolve() else "main"
     return path.name, path.read_text(encoding="utf-8-sig"), github_url(path.name, commit)
 
 
@@ -253,7 +252,9 @@ def import_timm_results(session: Session, inputs: list[str]) -> ImportSummary:
 
 def reference_dir() -> Path:
     """data/reference/timm-results: timm's tables as published, shipped with the package."""
-    return Path(__file__).resolve().parents[2] / "data" / "reference" / "timm-results"
+    from catalog.snapshot import embedded_data_dir
+
+    return embedded_data_dir() / "reference" / "timm-results"
 
 
 def load_reference_metrics(directory: Path | None = None) -> dict[str, tuple[MetricRecord, ...]]:
