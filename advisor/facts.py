@@ -138,7 +138,9 @@ def probe_from_outcome(outcome: Any, fingerprint: str) -> ProbeFigure | None:
         return None
     score = getattr(outcome, "score", None)
     metrics = getattr(outcome, "metrics", None) or {}
-    metric = "score"
+    mode = getattr(outcome, "mode", None)
+    # The probe engine's score is validation accuracy, except LogME's evidence (another scale).
+    metric = "LogME evidence" if mode == "logme" else "accuracy"
     if score is None:
         for name in ("accuracy", "macro_f1", "top1"):
             if metrics.get(name) is not None:
@@ -146,7 +148,7 @@ def probe_from_outcome(outcome: Any, fingerprint: str) -> ProbeFigure | None:
                 break
     if score is None:
         return None
-    return ProbeFigure(float(score), metric, getattr(outcome, "mode", None), f"probe:{fingerprint}")
+    return ProbeFigure(float(score), metric, mode, f"probe:{fingerprint}")
 
 
 def probe_from_metrics(metrics: Sequence[CandidateMetric], dataset: str) -> ProbeFigure | None:

@@ -58,19 +58,25 @@ def _fingerprint_of(path: Path) -> str | None:
         return None
 
 
-def probe_figures(session: Session, probe_dataset: str, candidates: Sequence[Candidate]) -> dict[str, ProbeFigure]:
-    """model id -> its probe figure on `probe_dataset` ("probe:<fingerprint>")."""
+def probe_outcomes(session: Session, probe_dataset: str) -> dict[str, ProbeFigure]:
+    """model id -> its best finished probe on `probe_dataset`, from benchmarks.runs (when present)."""
     fingerprint = probe_dataset.removeprefix(PROBE_PREFIX)
-    found: dict[str, ProbeFigure] = {}
     try:
         from benchmarks.runs import probe_results_for
-    except ImportError:
-        probe_results_for = None
-    if probe_results_for is not None:
-        for model_id, outcome in (probe_results_for(session, fingerprint) or {}).items():
-            figure = probe_from_outcome(outcome, fingerprint)
-            if figure is not None:
-                found[model_id] = figure
+    except ImportError:  # the probe engine is optional at query time; Metric rows still speak
+        return {}
+    found: dict[str, ProbeFigure] = {}
+    for model_id, outcome in (probe_results_for(session, fingerprint) or {}).items():
+        figure = probe_from_outcome(outcome, fingerprint)
+        if figure is not None:
+            found[model_id] = figure
+    return found
+
+
+def probe_figures(probe_dataset: str, candidates: Sequence[Candidate],
+                  outcomes: dict[str, ProbeFigure]) -> dict[str, ProbeFigure]:
+    """model id -> probe figure: the probe engine's outcome, else the probe-kind Metric rows."""
+    found = dict(outcomes)
     for c in candidates:
         if c.id not in found:
             figure = probe_from_metrics(c.metrics, probe_dataset)

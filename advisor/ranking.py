@@ -24,7 +24,7 @@ from advisor.domains import parse_domain
 from advisor.explain import explanation, references, warnings_for
 from advisor.facts import Facts, LatencyLike, accuracy_facts, comparison_benchmark, size_facts
 from advisor.pareto import pareto_front
-from advisor.probes import probe_figures, resolve_probe_dataset
+from advisor.probes import probe_figures, probe_outcomes, resolve_probe_dataset
 from advisor.recommendation import RankedCandidate, Recommendation, provenance_rows
 from advisor.targets import Target, resolve_target
 from advisor.tasks import TASKS, Task, resolve_task
@@ -235,13 +235,15 @@ def recommend(session: Session, request: RecommendRequest, *, latency_fn: Latenc
         notes.append(f"domain '{request.domain}' is not in the domain vocabulary; matched by its words in card text")
     tags, datasets = domain_query.facet_values() if domain_query else ((), ())
     probe_ds = resolve_probe_dataset(session, request.dataset, notes) if request.dataset else None
+    outcomes = probe_outcomes(session, probe_ds) if probe_ds else {}
     pool = fetch_candidates(
         session, [task.name], [(b.dataset, b.metric) for b in task.benchmarks], domain_tags=tags,
-        domain_datasets=datasets, probe_dataset=probe_ds, with_text=bool(domain_query or resolved.terms))
+        domain_datasets=datasets, probe_dataset=probe_ds, extra_ids=list(outcomes),
+        with_text=bool(domain_query or resolved.terms))
     if not pool.candidates:
         raise UsageError(f"The catalog has no {task.name} models; `advisor catalog stats` shows what it holds.")
     bench = comparison_benchmark(task.name, pool.candidates)
-    probes = probe_figures(session, probe_ds, pool.candidates) if probe_ds else {}
+    probes = probe_figures(probe_ds, pool.candidates, outcomes) if probe_ds else {}
     facts = _facts(pool.candidates, task, bench, {}, domain_query, resolved.terms, probes)
     constraints = build_constraints(target, request.license, request.min_accuracy,
                                     bench.label if bench else None, bench.higher_is_better if bench else True)

@@ -257,3 +257,22 @@ def test_sentiment_alias_is_resolved_with_a_note(fixture_catalog):
     assert rec.query["task"] == "text-classification"
     assert any("sentiment analysis is text classification" in n for n in rec.notes)
     assert rec.candidates[0].accuracy["dataset"] == "sst2"
+
+
+def test_probe_runs_are_read_through_the_probe_engine(fixture_catalog, tmp_path):
+    from catalog.schema import ProbeResult, ProbeRun
+
+    with fixture_catalog.session() as session:
+        session.add(ProbeRun(id="run-1", task="image-classification", dataset_path=str(tmp_path), dataset_fingerprint="fpX",
+                             mode="linear", status="done"))
+        session.flush()  # no ORM relationship orders the inserts; the run must exist first
+        session.add(ProbeResult(run_id="run-1", model_id="timm:densenet0.fixture_in1k", dataset_fingerprint="fpX",
+                                mode="linear", status="ok", score=0.83, metrics={"accuracy": 0.83}))
+        session.add(ProbeResult(run_id="run-1", model_id="timm:regnet0.fixture_in1k", dataset_fingerprint="fpX",
+                                mode="linear", status="failed", error="out of memory"))
+    rec = run(fixture_catalog, task="image-classification", dataset=str(tmp_path), top=3)
+    first = rec.candidates[0]
+    assert first.id == "timm:densenet0.fixture_in1k"
+    assert first.probe["mode"] == "linear" and first.probe["metric"] == "accuracy" and first.probe["value"] == 0.83
+    assert all(c.probe is None for c in rec.candidates[1:]), "a failed probe must not count as evidence"
+    assert rec.query["probe_dataset"] == "probe:fpX"
