@@ -42,7 +42,7 @@ def run_cli(db_url: str, *args: str, cwd=None) -> subprocess.CompletedProcess:
         f"sys.stderr.write('HEAVY=' + json.dumps(sorted(m for m in {HEAVY!r} if m in sys.modules)))\n"
         "sys.exit(code)\n"
     )
-    return subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=180, cwd=cwd)
+    return subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=400, cwd=cwd)
 
 
 @pytest.fixture
