@@ -140,7 +140,7 @@ _NAMED: tuple[DeviceProfile, ...] = (
         peak_tflops={"fp32": 30.3, "fp16": 121.0, "bf16": 121.0, "int8": 242.5}, memory_bandwidth_gbs=300.0,
         memory_gb=24.0, precisions=("fp32", "fp16", "bf16", "int8"), match=("nvidia-l4", "nvidia l4", "l4"),
         sources={"spec": "https://www.nvidia.com/en-us/data-center/l4/",
-                 "peak_tflops": "datasheet sparse figures / 2 for tensor precisions"},
+                 "peak_tflops": "derived: datasheet sparse figures / 2 for tensor precisions"},
     ),
     DeviceProfile(
         name="a10", title="NVIDIA A10 (Ampere, 24 GB)", kind="server", processor="gpu",
@@ -160,7 +160,7 @@ _NAMED: tuple[DeviceProfile, ...] = (
         peak_tflops={"fp32": 67.0, "fp16": 989.0, "bf16": 989.0, "int8": 1979.0}, memory_bandwidth_gbs=3350.0,
         memory_gb=80.0, precisions=("fp32", "fp16", "bf16", "int8"), match=("h100",),
         sources={"spec": "https://www.nvidia.com/en-us/data-center/h100/",
-                 "peak_tflops": "datasheet dense figures (sparse / 2)"},
+                 "peak_tflops": "derived: datasheet dense figures (sparse / 2)"},
     ),
 )
 

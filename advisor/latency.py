@@ -117,7 +117,7 @@ def reference_dir() -> Path | None:
 def _reference_groups(folder: str | None) -> tuple[CalibrationGroup, ...]:
     if not folder:
         return ()
-    buckets: dict[tuple, list[Observation]] = {}
+    buckets: dict[tuple, dict[str, list[Observation]]] = {}
     hardware: dict[tuple, HardwareFigures | None] = {}
     for path in sorted(Path(folder).glob("*.jsonl")):
         for line in path.read_text().splitlines():
@@ -128,12 +128,23 @@ def _reference_groups(folder: str | None) -> tuple[CalibrationGroup, ...]:
             if row.get("status", "ok") != "ok" or feats is None or not row.get("latency_ms"):
                 continue
             key = (row["device"], int(row["batch_size"]), row["precision"], row.get("threads"), row.get("layout") or "nchw")
-            buckets.setdefault(key, []).append(Observation(feats, float(row["latency_ms"]), row.get("peak_memory_mb")))
+            buckets.setdefault(key, {}).setdefault(row["id"], []).append(
+                Observation(feats, float(row["latency_ms"]), row.get("peak_memory_mb")))
             if key not in hardware:
                 hardware[key] = _hardware_for(row["device"], row.get("device_fingerprint") or {})
     return tuple(
-        CalibrationGroup(k[0], k[1], k[2], k[3], k[4], "reference", hardware[k], tuple(v)) for k, v in buckets.items()
+        CalibrationGroup(k[0], k[1], k[2], k[3], k[4], "reference", hardware[k], tuple(_median_observation(o) for o in v.values()))
+        for k, v in buckets.items()
     )
+
+
+def _median_observation(passes: list[Observation]) -> Observation:
+    """One model measured in several passes: the median latency (and memory) over the passes."""
+    import statistics
+
+    memory = [o.memory_mb for o in passes if o.memory_mb]
+    return Observation(passes[0].features, statistics.median(o.latency_ms for o in passes),
+                       statistics.median(memory) if memory else None)
 
 
 def _hardware_for(device_key: str, fingerprint: dict) -> HardwareFigures | None:
@@ -162,13 +173,13 @@ def _store_groups(session: Session) -> tuple[CalibrationGroup, ...]:
     for bench, model in session.execute(select(Benchmark, Model).join(Model, Model.id == Benchmark.model_id).where(ok).order_by(Benchmark.id)):
         extra = bench.extra or {}
         fp = bench.device_fingerprint or {}
-        feats = features_from_model(model, extra.get("features"))
+        feats = features_from_model(model, _row_features(bench))
         if feats is None:
             continue
         threads = extra.get("threads") or fp.get("threads")
         key = (bench.device, bench.batch_size, bench.precision, threads, bench.layout or "nchw")
-        # The latest row of a model wins within a group (a re-run replaces an older figure).
-        buckets.setdefault(key, {})[model.id] = Observation(feats, float(bench.latency_ms), bench.peak_memory_mb)
+        # The latest row of a model at an input size wins within a group (a re-run replaces an older one).
+        buckets.setdefault(key, {})[f"{model.id}@{feats.img_size}"] = Observation(feats, float(bench.latency_ms), bench.peak_memory_mb)
         fingerprints.setdefault(key, fp)
     groups = tuple(
         CalibrationGroup(k[0], k[1], k[2], k[3], k[4], "store", _hardware_for(k[0], fingerprints[k]), tuple(v.values()))
@@ -177,6 +188,23 @@ def _store_groups(session: Session) -> tuple[CalibrationGroup, ...]:
     _STORE_CACHE.clear()
     _STORE_CACHE[cache_key] = groups
     return groups
+
+
+def _row_features(bench: Benchmark) -> dict:
+    """Features recorded with a row: the harness's own count, or a timm table's gmacs/macts/params."""
+    extra = bench.extra or {}
+    if extra.get("features"):
+        return dict(extra["features"])
+    found = {}
+    if extra.get("gmacs"):
+        found["gmacs"] = extra["gmacs"]
+    if extra.get("macts_m"):
+        found["activations_m"] = extra["macts_m"]
+    if extra.get("param_count_m"):
+        found["params"] = extra["param_count_m"] * 1e6
+    if bench.img_size:
+        found["img_size"] = bench.img_size
+    return found
 
 
 def _fitted(group: CalibrationGroup) -> LatencyFit | None:

@@ -96,15 +96,19 @@ def _impute_layers(f: ModelFeatures) -> float:
     return float(np.clip(25.0 + 12.0 * math.log1p(f.params_m), 10.0, 400.0))
 
 
-_FAMILY = re.compile(r"^(?:tf_|tv_|legacy_|gluon_)?([a-z]+(?:v\d)?)")
+_FAMILY = re.compile(r"^(?:tf_|tv_|legacy_|gluon_)?([a-z]+)(\d*)")
 
 
 def family_of(model_id: str, fallback: str | None = None) -> str:
-    """'timm:resnet50.a1_in1k' -> 'resnet', 'timm:mobilenetv3_large_100' -> 'mobilenetv3'."""
+    """'timm:resnet50.a1_in1k' -> 'resnet', 'timm:mobilenetv3_large_100' -> 'mobilenetv3',
+    'torchvision:mobilenet_v3_small' -> 'mobilenetv3' (torchvision spells versions apart)."""
     name = model_id.split(":", 1)[-1].split("/")[-1].split(".")[0].lower()
+    name = re.sub(r"_v(\d)", r"v\1", name)
+    name = re.sub(r"^regnet_([xy])", r"regnet\1", name)
     match = _FAMILY.match(name)
-    if match:
-        return match.group(1)
+    if match:  # a version suffix belongs to the family (mobilenetv3, convnextv2), a depth does not (resnet50)
+        letters, digits = match.groups()
+        return letters + digits if letters.endswith("v") and digits else letters
     return (fallback or name or "unknown").lower()
 
 
@@ -133,10 +137,18 @@ class LatencyFit:
     memory_spread: float = 0.2
     families_seen: frozenset[str] = field(default_factory=frozenset)
 
+    def factor_for(self, feature: ModelFeatures) -> float:
+        """The family's factor; an unseen family borrows from a known one it extends (ghostnetv2 -> ghostnet)."""
+        family = family_of(feature.model_id, feature.family)
+        if family in self.family_factor:
+            return self.family_factor[family]
+        related = [k for k in self.family_factor if len(k) >= 4 and (family.startswith(k) or k.startswith(family))]
+        return self.family_factor[max(related, key=len)] if related else 1.0
+
     def predict(self, features: Sequence[ModelFeatures], batch_size: int = 1) -> np.ndarray:
         x = design_matrix(features, batch_size, self.act_ratio)
         base = x @ self.weights
-        factors = np.array([self.family_factor.get(family_of(f.model_id, f.family), 1.0) for f in features])
+        factors = np.array([self.factor_for(f) for f in features])
         return np.maximum(base * factors, 1e-3)
 
     def predict_memory(self, features: Sequence[ModelFeatures], batch_size: int = 1) -> np.ndarray | None:
@@ -169,11 +181,20 @@ def _family_factors(features: Sequence[ModelFeatures], log_residuals: np.ndarray
     return {fam: math.exp(sum(v) / (len(v) + FAMILY_SHRINK)) for fam, v in sums.items()}
 
 
-def _fit_core(features: Sequence[ModelFeatures], y: np.ndarray, act_ratio: float, batch_size: int) -> tuple[np.ndarray, dict[str, float]]:
+def _fit_core(features: Sequence[ModelFeatures], y: np.ndarray, act_ratio: float, batch_size: int,
+              rounds: int = 6) -> tuple[np.ndarray, dict[str, float]]:
+    """latency ~ family_factor * (x . w): alternate NNLS for w (rows scaled by their family's factor)
+    and shrunk log-mean residuals for the factors, so neither absorbs the other's error."""
     x = design_matrix(features, batch_size, act_ratio)
-    w = _nnls_relative(x, y)
-    residuals = np.log(y / np.maximum(x @ w, 1e-6))
-    return w, _family_factors(features, residuals)
+    families = [family_of(f.model_id, f.family) for f in features]
+    factors: dict[str, float] = {}
+    w = np.zeros(x.shape[1])
+    for _ in range(rounds):
+        scale = np.array([factors.get(fam, 1.0) for fam in families])
+        w = _nnls_relative(x * scale[:, None], y)
+        residuals = np.log(y / np.maximum(x @ w, 1e-6))
+        factors = _family_factors(features, residuals)
+    return w, factors
 
 
 def fit(observations: Sequence[Observation], batch_size: int = 1) -> LatencyFit:

@@ -228,6 +228,15 @@ def _cpu_jiffies() -> tuple[int, int] | None:
     return sum(fields) - idle, sum(fields)
 
 
+def _usable_cpus() -> int:
+    import os
+
+    try:
+        return len(os.sched_getaffinity(0))
+    except (AttributeError, OSError):
+        return os.cpu_count() or 1
+
+
 def _self_jiffies() -> int | None:
     try:
         parts = Path("/proc/self/stat").read_text().rsplit(")", 1)[1].split()
@@ -280,15 +289,18 @@ class Timing:
     discarded_blocks: int = 0
 
 
-def _others_share(before: tuple, after: tuple) -> float | None:
+def _others_share(before: tuple, after: tuple, free_share: float = 0.0) -> float | None:
+    """Share of *our* cores other processes took: what they used beyond the cores we leave idle
+    (`free_share` of the machine, e.g. 0.5 for a 1-thread run on 2 cores), over what we use."""
     (m0, s0), (m1, s1) = before, after
     if not m0 or not m1 or s0 is None or s1 is None or m1[1] <= m0[1]:
         return None
-    return max((m1[0] - m0[0]) - (s1 - s0), 0) / (m1[1] - m0[1])
+    others = max((m1[0] - m0[0]) - (s1 - s0), 0) / (m1[1] - m0[1])
+    return min(max(others - free_share, 0.0) / max(1.0 - free_share, 1e-6), 1.0)
 
 
 def time_forward(forward: Callable[[], Any], sync: Callable[[], None], s: BenchSettings,
-                 watch_cpu: bool = True) -> Timing:
+                 watch_cpu: bool = True, free_share: float = 0.0) -> Timing:
     """Per-iteration latencies in ms after warm-up; each sample ends with a device synchronise.
 
     Samples are taken in blocks of about `block_s`; on a shared CPU a block during which other
@@ -317,7 +329,7 @@ def time_forward(forward: Callable[[], Any], sync: Callable[[], None], s: BenchS
             forward()
             sync()
             block.append((time.perf_counter() - t0) * 1e3)
-        share = _others_share(before, (_cpu_jiffies(), _self_jiffies())) if watch_cpu else None
+        share = _others_share(before, (_cpu_jiffies(), _self_jiffies()), free_share) if watch_cpu else None
         blocks.append((share, block))
         if share is None or share <= s.max_contention:
             kept += block
@@ -464,7 +476,9 @@ def _timed(model: Any, kind: str, shape: tuple[int, ...], s: BenchSettings, resu
     if device == "cuda":
         torch.cuda.reset_peak_memory_stats()
     memory_reset = device == "cpu" and _reset_rss_peak()
-    timing = time_forward(forward, sync, s, watch_cpu=device == "cpu")
+    machine_cpus = max(_usable_cpus(), 1)
+    free_share = max(machine_cpus - torch.get_num_threads(), 0) / machine_cpus
+    timing = time_forward(forward, sync, s, watch_cpu=device == "cpu", free_share=free_share)
     samples = timing.samples
     result.contention = timing.contention
     if timing.discarded_blocks:

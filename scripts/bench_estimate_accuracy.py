@@ -1,0 +1,173 @@
+"""Held-out accuracy of latency and memory estimates on this machine (issue 4, item 5).
+
+Calibrate on one model set, estimate models that were NOT in it, compare with their measurements:
+% of latency estimates within +-10%, Spearman rank correlation, % of memory estimates within 20%.
+A GMACs-only fit (latency = a * GMACs + b) on the same data is the baseline.
+
+Two scenarios, both at batch 1 fp32 on this CPU:
+
+  shipped:  calibration = the shipped reference (data/reference/latency/cpu-t2-b1-fp32.jsonl,
+            2 threads), held out = data/reference/latency/heldout/cpu-t2-b1-fp32.jsonl.
+  user-t1:  the user's own `advisor bench latency --threads 1` runs on the calibration set (a
+            thread count the shipped reference does not cover), then estimates for the held-out
+            models at --threads 1 through the real path (a store, latency_table), compared with
+            their measurements at 1 thread.
+
+Held-out models are estimated from catalog-style features (GMACs, params, activations, input
+size, family) without the layer count the harness records, because catalog entries do not have it.
+
+    .venv/bin/python scripts/bench_estimate_accuracy.py [--t1-calibration F --t1-heldout F] [--json]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import statistics
+import sys
+import tempfile
+from dataclasses import replace
+from pathlib import Path
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from benchmarks.estimate import ModelFeatures, Observation, fit  # noqa: E402
+
+REFERENCE = ROOT / "data" / "reference" / "latency"
+
+
+def load(path: Path) -> dict[str, dict]:
+    """Reference JSONL -> {id: row with the median latency / memory over passes}."""
+    rows: dict[str, list[dict]] = {}
+    for line in path.read_text().splitlines():
+        row = json.loads(line) if line.strip() else None
+        if row and row.get("status") == "ok" and row.get("gmacs") and row.get("latency_ms"):
+            rows.setdefault(row["id"], []).append(row)
+    merged = {}
+    for model_id, passes in rows.items():
+        row = dict(passes[0])
+        row["latency_ms"] = statistics.median(r["latency_ms"] for r in passes)
+        memory = [r["peak_memory_mb"] for r in passes if r.get("peak_memory_mb")]
+        row["peak_memory_mb"] = statistics.median(memory) if memory else None
+        row["passes"] = len(passes)
+        merged[model_id] = row
+    return merged
+
+
+def features(row: dict, with_layers: bool = True) -> ModelFeatures:
+    return ModelFeatures(row["id"], row["gmacs"], row["params"] / 1e6, row.get("activations_m"),
+                         row.get("layers") if with_layers else None, None, row.get("img_size"))
+
+
+def scores(predicted: list[float], measured: list[float]) -> dict:
+    from scipy.stats import spearmanr
+
+    p, y = np.asarray(predicted), np.asarray(measured)
+    rel = np.abs(p / y - 1)
+    return {"n": len(y), "within_10pct": round(float(np.mean(rel <= 0.10)), 3),
+            "median_abs_error_pct": round(float(np.median(rel) * 100), 1),
+            "spearman": round(float(spearmanr(p, y).statistic), 4)}
+
+
+def gmacs_only(cal: dict[str, dict], held: dict[str, dict]) -> dict:
+    x = np.array([r["gmacs"] for r in cal.values()])
+    y = np.array([r["latency_ms"] for r in cal.values()])
+    a, b = np.polyfit(x, y, 1)
+    return scores([a * r["gmacs"] + b for r in held.values()], [r["latency_ms"] for r in held.values()])
+
+
+def evaluate_fit(cal: dict[str, dict], held: dict[str, dict]) -> dict:
+    """Calibrate on `cal` (the harness's features) and estimate `held` (catalog features)."""
+    fitted = fit([Observation(features(r), r["latency_ms"], r.get("peak_memory_mb")) for r in cal.values()])
+    held_features = [features(r, with_layers=False) for r in held.values()]
+    predicted = fitted.predict(held_features)
+    result = scores(list(predicted), [r["latency_ms"] for r in held.values()])
+    memory = fitted.predict_memory(held_features)
+    measured_memory = [r.get("peak_memory_mb") for r in held.values()]
+    pairs = [(m, t) for m, t in zip(memory, measured_memory) if t]
+    result["memory_within_20pct"] = round(float(np.mean([abs(m / t - 1) <= 0.2 for m, t in pairs])), 3)
+    inside = [lo <= r["latency_ms"] <= hi for r, p, (lo, hi) in
+              zip(held.values(), predicted, ((p * a, p * b) for p, (a, b) in zip(predicted, map(fitted.range_factors, held_features))))]
+    result["measured_inside_range"] = round(float(np.mean(inside)), 3)
+    result["per_model"] = {r["id"]: {"measured_ms": round(r["latency_ms"], 2), "estimated_ms": round(float(p), 2)}
+                           for r, p in zip(held.values(), predicted)}
+    return result
+
+
+def end_to_end(cal: dict[str, dict], held: dict[str, dict], threads: int) -> dict:
+    """The user's path: bench rows in a store, held-out models as catalog entries, latency_table."""
+    from advisor.latency import latency_table
+    from benchmarks.fingerprint import cpu_device_key, cpu_fingerprint
+    from catalog.records import BenchmarkRecord, FigureKind, ModelRecord
+    from catalog.store import open_store
+    from catalog.writer import write_records
+
+    store = open_store(f"sqlite:///{tempfile.mkdtemp(prefix='estacc-')}/s.db", load_snapshot=False)
+    key, fp = cpu_device_key(), {**cpu_fingerprint(), "threads": threads}
+    records = []
+    for r in cal.values():
+        source, _, name = r["id"].partition(":")
+        bench = BenchmarkRecord(device=key, batch_size=1, precision="fp32", latency_ms=r["latency_ms"], kind=FigureKind.MEASURED,
+                                peak_memory_mb=r.get("peak_memory_mb"), device_fingerprint=fp, img_size=r.get("img_size"),
+                                extra={"threads": threads, "features": {k: r.get(k) for k in ("gmacs", "params", "activations_m", "layers", "img_size")}})
+        records.append(ModelRecord(source=source, name=name, gmacs=r["gmacs"], params=r["params"], activations_m=r.get("activations_m"),
+                                   input_size=(3, r["img_size"], r["img_size"]), benchmarks=(bench,)))
+    for r in held.values():
+        source, _, name = r["id"].partition(":")
+        records.append(ModelRecord(source=source, name=name, gmacs=r["gmacs"], params=r["params"],
+                                   activations_m=r.get("activations_m"), input_size=(3, r["img_size"], r["img_size"])))
+    with store.session() as s:
+        write_records(s, records, origin="bench")
+    with store.session() as s:
+        table = latency_table(s, list(held), "this", threads=threads)
+    kinds = {f.kind for f in table.values()}
+    result = scores([table[i].latency_ms for i in held], [held[i]["latency_ms"] for i in held])
+    memory = [(table[i].memory_mb, held[i].get("peak_memory_mb")) for i in held if held[i].get("peak_memory_mb")]
+    result["memory_within_20pct"] = round(float(np.mean([abs(m / t - 1) <= 0.2 for m, t in memory])), 3)
+    result["kinds"] = sorted(kinds)
+    result["basis"] = next(iter(table.values())).source
+    return result
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description="Held-out accuracy of latency/memory estimates.")
+    parser.add_argument("--calibration", type=Path, default=REFERENCE / "cpu-t2-b1-fp32.jsonl")
+    parser.add_argument("--heldout", type=Path, default=REFERENCE / "heldout" / "cpu-t2-b1-fp32.jsonl")
+    parser.add_argument("--t1-calibration", type=Path, default=None, help="bench runs at --threads 1 on the calibration set")
+    parser.add_argument("--t1-heldout", type=Path, default=None, help="measurements of the held-out set at --threads 1")
+    parser.add_argument("--json", action="store_true")
+    args = parser.parse_args(argv)
+
+    report: dict = {}
+    cal, held = load(args.calibration), load(args.heldout)
+    held = {k: v for k, v in held.items() if k not in cal}
+    report["shipped_t2"] = {"estimate": evaluate_fit(cal, held), "gmacs_only": gmacs_only(cal, held),
+                            "calibration_models": len(cal), "heldout_models": len(held)}
+    if args.t1_calibration and args.t1_heldout:
+        cal1, held1 = load(args.t1_calibration), load(args.t1_heldout)
+        held1 = {k: v for k, v in held1.items() if k not in cal1}
+        report["user_t1"] = {"estimate": evaluate_fit(cal1, held1), "gmacs_only": gmacs_only(cal1, held1),
+                             "end_to_end": end_to_end(cal1, held1, threads=1),
+                             "calibration_models": len(cal1), "heldout_models": len(held1)}
+    if args.json:
+        print(json.dumps(report, indent=2))
+    else:
+        for name, block in report.items():
+            e, g = block["estimate"], block["gmacs_only"]
+            print(f"{name}: {block['calibration_models']} calibration models, {block['heldout_models']} held out")
+            print(f"  estimate   : {e['within_10pct']:.0%} within +-10%, Spearman {e['spearman']:.3f}, "
+                  f"median error {e['median_abs_error_pct']}%, memory {e['memory_within_20pct']:.0%} within 20%, "
+                  f"{e['measured_inside_range']:.0%} of measurements inside the stated range")
+            print(f"  GMACs-only : {g['within_10pct']:.0%} within +-10%, Spearman {g['spearman']:.3f}")
+            if "end_to_end" in block:
+                t = block["end_to_end"]
+                print(f"  via store + latency_table: {t['within_10pct']:.0%} within +-10%, Spearman {t['spearman']:.3f}, "
+                      f"memory {t['memory_within_20pct']:.0%} within 20% ({t['basis']})")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
