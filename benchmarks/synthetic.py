@@ -86,3 +86,25 @@ def write_local_timm_weights(name: str, hub_cache: str | Path, seed: int = 0) ->
               "note": "locally initialised weights written for tests; not pretrained"}
     (snapshot / "config.json").write_text(json.dumps(config, default=list))
     return snapshot
+
+
+def write_local_bert(repo_id: str, hub_cache: str | Path, words: list[str], seed: int = 0) -> Path:
+    """Write a tiny BERT encoder with LOCALLY INITIALISED weights (not pretrained) and a word-level
+    vocabulary as the Hub snapshot `repo_id` in `hub_cache`, for offline text-probe tests."""
+    import torch
+    from transformers import BertConfig, BertModel
+
+    torch.manual_seed(seed)
+    repo = Path(hub_cache) / f"models--{repo_id.replace('/', '--')}"
+    snapshot = repo / "snapshots" / LOCAL_REVISION
+    snapshot.mkdir(parents=True, exist_ok=True)
+    (repo / "refs").mkdir(exist_ok=True)
+    (repo / "refs" / "main").write_text(LOCAL_REVISION)
+    vocab = ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]", *sorted(set(words))]
+    (snapshot / "vocab.txt").write_text("\n".join(vocab) + "\n")
+    (snapshot / "tokenizer_config.json").write_text(json.dumps(
+        {"tokenizer_class": "BertTokenizer", "do_lower_case": True, "model_max_length": 64}))
+    config = BertConfig(vocab_size=len(vocab), hidden_size=32, num_hidden_layers=2, num_attention_heads=2,
+                        intermediate_size=64, max_position_embeddings=64)
+    BertModel(config).save_pretrained(snapshot, safe_serialization=True)
+    return snapshot

@@ -243,6 +243,9 @@ def _load_transformers(spec: ModelSpec) -> LoadedModel:
         from transformers import AutoModel, AutoTokenizer
     except ImportError:
         raise UsageError("Text probes need transformers: pip install 'model-advisor[text]'.") from None
+    from transformers.utils import logging as hf_logging
+
+    hf_logging.disable_progress_bar()  # progress belongs to the probe's own display, not per-file bars
     local_only = offline()
     try:
         tokenizer = AutoTokenizer.from_pretrained(spec.name, local_files_only=local_only)

@@ -80,6 +80,30 @@ def test_random_weights_are_refused(offline_hub):
         load_pretrained("torchvision:resnet18.IMAGENET1K_V1")  # empty TORCH_HOME, offline
 
 
+def test_text_csv_probes_through_a_locally_written_bert(offline_hub, tmp_path):
+    """A tiny BERT with LOCALLY INITIALISED (not pretrained) weights, loaded offline by transformers."""
+    import csv
+    import random
+
+    from benchmarks.synthetic import write_local_bert
+
+    positive, negative = ["great", "lovely", "excellent", "good"], ["awful", "bad", "terrible", "broken"]
+    write_local_bert("local/tiny-bert", offline_hub / "hub", positive + negative)
+    rng = random.Random(0)
+    path = tmp_path / "reviews.csv"
+    with path.open("w", newline="") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(["text", "label"])
+        for i in range(30):
+            writer.writerow([" ".join(rng.choice(positive if i % 2 else negative) for _ in range(5)), "pos" if i % 2 else "neg"])
+    dataset = load_dataset(path)
+    outcome = run_probe("hf:local/tiny-bert", dataset, "linear", "cpu", FAST)
+    assert outcome.status == "ok", outcome.error
+    assert outcome.metrics["accuracy"] >= 0.8  # chance is 0.5
+    missing = run_probe("hf:local/not-downloaded", dataset, "knn", "cpu", FAST)
+    assert missing.status == "failed" and "hf download local/not-downloaded" in missing.error
+
+
 def test_oom_retry_halves_the_batch_until_it_fits():
     import torch
 
@@ -142,6 +166,7 @@ def test_runs_store_results_skip_finished_work_and_keep_going_after_a_failure(of
         assert set(best) == {MODEL_IDS[0], MODEL_IDS[1]} and best[MODEL_IDS[1]].mode == "linear"
 
 
+@pytest.mark.slow  # a fresh interpreter importing torch and timm
 def test_sigkill_loses_at_most_the_model_in_flight(offline_hub, shapes_dataset, store, tmp_path):
     """The probe process kills itself with SIGKILL while probing the second model."""
     script = textwrap.dedent(f"""
