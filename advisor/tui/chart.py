@@ -49,10 +49,10 @@ def draw_tradeoff(plt, document: dict | None, selected_id: str | None) -> str:
     if others:
         plt.scatter([p.latency_ms for p in others], [p.accuracy for p in others], marker="•", color="gray", label="dominated")
     if front:
-        xs, ys = [p.latency_ms for p in front], [p.accuracy for p in front]
-        if len(front) > 1:
-            plt.plot(xs, ys, marker="braille", color="green")  # the front as a thin line ...
-        plt.scatter(xs, ys, marker="◆", color="green", label="Pareto front")  # ... and its models as diamonds
+        # Diamonds only, no line: the engine's front is over accuracy, latency and size together,
+        # so in this 2-D view its members need not form a monotone curve.
+        plt.scatter([p.latency_ms for p in front], [p.accuracy for p in front], marker="◆", color="green",
+                    label="Pareto front")
     chosen = next((p for p in points if p.id == selected_id), None)
     if chosen is not None:
         plt.scatter([chosen.latency_ms], [chosen.accuracy], marker="●", color="red", label=short_name(chosen.id))

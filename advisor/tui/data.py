@@ -167,7 +167,7 @@ def device_choices() -> list[tuple[str, str]]:
     profiles = list_profiles()
     first = [p for name in (EDGE_DEFAULT, SERVER_DEFAULT) for p in profiles if p.name == name]
     rest = [p for p in profiles if p not in first]
-    return [(f"{p.name} ({p.kind})", p.name) for p in first + rest]
+    return [(p.name, p.name) for p in first + rest]
 
 
 @dataclass(frozen=True)

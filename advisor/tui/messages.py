@@ -45,10 +45,11 @@ class DetailLoaded(Message):
 class RecommendationReady(Message):
     """The ranking engine's answer (Recommendation.to_dict()) for one set of controls."""
 
-    def __init__(self, document: dict, generation: int) -> None:
+    def __init__(self, document: dict | None, generation: int, error: str | None = None) -> None:
         super().__init__()
         self.document = document
         self.generation = generation
+        self.error = error  # a user-facing sentence (nothing fits, unknown task ...) instead of a document
 
 
 class CompareReady(Message):

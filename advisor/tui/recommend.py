@@ -6,6 +6,7 @@ from __future__ import annotations
 from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
+from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.timer import Timer
 from textual.widgets import DataTable, Input, Label, Select, Static
@@ -29,6 +30,8 @@ NUMBER_FIELDS = {  # input id -> (control field, parser)
 
 
 class RecommendPane(Horizontal):
+    BINDINGS = [Binding("t", "focus_task", "Task"), Binding("d", "focus_target", "Device")]
+
     def __init__(self, **kwargs) -> None:
         super().__init__(**kwargs)
         self.controls = RecommendControls()
@@ -142,8 +145,8 @@ class RecommendPane(Horizontal):
         try:
             with self.app.store.session() as session:
                 document = run_recommend(session, controls)
-        except CatalogError as exc:
-            self.post_message(Failed("recommend", str(exc)))
+        except CatalogError as exc:  # nothing fits, an unknown task ...: said in the view, not as a crash
+            self.post_message(RecommendationReady(None, generation, error=str(exc)))
             return
         except ModuleNotFoundError as exc:  # a partial install without the ranking engine
             self.post_message(Failed("recommend", f"The ranking engine is not available ({exc.name})."))
@@ -163,9 +166,13 @@ class RecommendPane(Horizontal):
         if message.generation != self.generation:
             return
         self.document = message.document
-        candidates = message.document.get("candidates", [])
         table = self.query_one("#ranked", DataTable)
         table.clear()
+        if message.document is None:
+            self.query_one("#r-summary", Static).update(Text(message.error or "No answer.", style="bold yellow"))
+            self.redraw()
+            return
+        candidates = message.document.get("candidates", [])
         selected = set(self.app.picked)
         for c in candidates:
             acc = c.get("accuracy") or {}
@@ -199,6 +206,8 @@ class RecommendPane(Horizontal):
 
     def explanation(self, model_id: str | None, caption: str) -> Text:
         out = Text()
+        if self.document is None:
+            return out
         document = self.document or {}
         for note in document.get("notes", []) or []:
             out.append(f"note: {note}\n", style="cyan")
@@ -235,3 +244,9 @@ class RecommendPane(Horizontal):
 
     def focus_table(self) -> None:
         self.query_one("#ranked", DataTable).focus()
+
+    def action_focus_task(self) -> None:
+        self.query_one("#r-task", Select).focus()
+
+    def action_focus_target(self) -> None:
+        self.query_one("#r-target", Select).focus()

@@ -52,6 +52,12 @@ async def test_recommend_list_reacts_to_a_latency_constraint(store):
         assert not {c["id"] for c in slow} & {c["id"] for c in after}
         assert row_ids(app.query_one("#ranked", DataTable)) == [c["id"] for c in after]
 
+        app.query_one("#r-max-latency", Input).value = "0.5"  # nothing is that fast: the engine says why
+        await settle(pilot)
+        assert pane.document is None and app.query_one("#ranked", DataTable).row_count == 0
+        summary = static_text(app.query_one("#r-summary", Static))
+        assert "No image classification model fits the 0.5 ms latency budget" in summary
+
 
 async def test_recommend_follows_task_and_preference(store):
     app = AdvisorApp(store=store)
