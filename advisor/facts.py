@@ -48,7 +48,7 @@ class Facts:
     size_mb: float | None = None
     size_kind: str | None = None  # reported | computed | estimated
     domain: DomainMatch | None = None
-    term_match: bool = False
+    term_match: str | None = None  # the alias term the card mentions ("sentiment", "plant", "license plate")
     warnings: list[str] = field(default_factory=list)
 
     @property

@@ -174,11 +174,11 @@ def _sort_key(f: Facts, prefer: str, scores: Mapping[str, float], higher_is_bett
     return (probe, domain, terms, 0, *tail, f.id)
 
 
-def _term_match(c: Candidate, terms: Sequence[str]) -> bool:
+def _term_match(c: Candidate, terms: Sequence[str]) -> str | None:
     """Whether a model is about what an alias narrows to (sentiment, emotion, plates, hands, ...),
     by name, card text, datasets, domain tags or the datasets it reports figures on."""
     text = " ".join([c.name, c.summary or "", *c.pretrain_datasets, *c.domains, *(m.dataset for m in c.metrics)]).lower()
-    return any(t in text for t in terms)
+    return next((t for t in terms if t in text), None)
 
 
 def _facts(candidates: Sequence[Candidate], task: Task, bench, latencies, domain_query, terms, probes) -> list[Facts]:
@@ -206,6 +206,9 @@ def _rank(facts: list[Facts], *, task: Task, bench, target: Target, prefer: str,
     scores = score_rated(rated, prefer, higher, use_latency, target.budget.max_latency_ms)
     front = pareto_ids(rated, higher, use_latency)
     terms_active = bool(terms) and any(f.term_match for f in facts)
+    if terms_active and all(f.term_match for f in facts):
+        for f in facts:  # everyone matches: nothing to tell apart, nothing to explain
+            f.term_match = None
     domain_active = bool(domain_query and domain_query.specialised)
     ordered = sorted(facts, key=lambda f: _sort_key(f, prefer, scores, higher, use_latency, domain_active, terms_active))
     refs = references(rated, bench)
