@@ -232,6 +232,8 @@ def import_timm_results(session: Session, inputs: list[str]) -> ImportSummary:
             dataset = next((m[0].dataset for m in found.values()), EVAL_SETS.get(name))
             new_rows = []
             for tag, metrics in found.items():
+                # timm's names are lower-case; a few published rows capitalise them (SelecSls60b).
+                tag = tag if tag in tags else tag.lower()
                 if tag not in tags:
                     file_summary.unmatched += 1
                     if len(file_summary.unmatched_examples) < 3:
@@ -264,5 +266,5 @@ def load_reference_metrics(directory: Path | None = None) -> dict[str, tuple[Met
     for path in sorted(directory.glob("results-*.csv")):
         found, _ = parse_accuracy_table(path.read_text(encoding="utf-8-sig"), path.name, github_url(path.name, REFERENCE_COMMIT))
         for tag, metrics in found.items():
-            merged.setdefault(tag, []).extend(metrics)
+            merged.setdefault(tag.lower(), []).extend(metrics)  # timm tags are lower-case
     return {tag: tuple(metrics) for tag, metrics in merged.items()}

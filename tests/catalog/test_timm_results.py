@@ -150,7 +150,7 @@ def test_reference_tables_load_exactly_as_published():
     reference = load_reference_metrics()
     assert len(rows) > 500
     for row in rows:
-        metrics = {(m.dataset, m.metric): m for m in reference[row["model"]]}
+        metrics = {(m.dataset, m.metric): m for m in reference[row["model"].lower()]}
         top1, top5 = metrics[("imagenet-1k", "top1")], metrics[("imagenet-1k", "top5")]
         assert top1.value == float(row["top1"]) and top5.value == float(row["top5"])
         assert top1.extra["published"] == row["top1"]
