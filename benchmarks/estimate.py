@@ -31,6 +31,7 @@ import numpy as np
 
 MIN_FIT_ROWS = 6
 FAMILY_SHRINK = 1.0  # pseudo-count pulling a family factor towards 1
+ANCHOR_WEIGHT = 0.6  # how far a model's nearest calibrated sibling can pull its family factor
 BYTES = {"fp32": 4.0, "fp16": 2.0, "bf16": 2.0, "int8": 1.0}
 # Extra multiplicative uncertainty when the fit is carried to another setting or device.
 TRANSFER_SPREAD = {"same": 1.0, "settings": 1.25, "cpu": 1.6, "gpu": 2.0, "cross": 2.5}
@@ -136,6 +137,7 @@ class LatencyFit:
     memory_weights: np.ndarray | None = None
     memory_spread: float = 0.2
     families_seen: frozenset[str] = field(default_factory=frozenset)
+    anchors: tuple = ()  # (family, log GMACs, log params, log residual) of each calibration model
 
     def factor_for(self, feature: ModelFeatures) -> float:
         """The family's factor; an unseen family borrows from a known one it extends (ghostnetv2 -> ghostnet)."""
@@ -148,7 +150,7 @@ class LatencyFit:
     def predict(self, features: Sequence[ModelFeatures], batch_size: int = 1) -> np.ndarray:
         x = design_matrix(features, batch_size, self.act_ratio)
         base = x @ self.weights
-        factors = np.array([self.factor_for(f) for f in features])
+        factors = np.array([_anchored_factor(f, self.factor_for(f), self.anchors) for f in features])
         return np.maximum(base * factors, 1e-3)
 
     def predict_memory(self, features: Sequence[ModelFeatures], batch_size: int = 1) -> np.ndarray | None:
@@ -163,6 +165,32 @@ class LatencyFit:
         if family_of(feature.model_id, feature.family) not in self.families_seen:
             lo, hi = lo - 0.15, hi + 0.15
         return math.exp(lo), math.exp(hi)
+
+
+def _anchored_factor(f: ModelFeatures, family_factor: float, anchors: Sequence[tuple]) -> float:
+    """The family factor, pulled towards the residual of the most similar calibrated model of the
+    same family (similar size -> similar kernels); the pull fades with distance in log GMACs/params."""
+    family = family_of(f.model_id, f.family)
+    lg, lp = math.log(max(f.gmacs, 1e-6)), math.log(max(f.params_m, 1e-6))
+    best: tuple[float, float] | None = None
+    for fam, ag, ap, residual in anchors:
+        if fam != family:
+            continue
+        distance = abs(ag - lg) + abs(ap - lp)
+        if distance > 1e-9 and (best is None or distance < best[0]):  # never anchor on itself
+            best = (distance, residual)
+    if best is None:
+        return family_factor
+    pull = ANCHOR_WEIGHT * math.exp(-best[0])
+    return math.exp(pull * best[1] + (1 - pull) * math.log(family_factor))
+
+
+def _anchors(features: Sequence[ModelFeatures], y: np.ndarray, base: np.ndarray) -> tuple:
+    return tuple(
+        (family_of(f.model_id, f.family), math.log(max(f.gmacs, 1e-6)), math.log(max(f.params_m, 1e-6)),
+         math.log(t / max(b, 1e-6)))
+        for f, t, b in zip(features, y, base)
+    )
 
 
 def _nnls_relative(x: np.ndarray, y: np.ndarray) -> np.ndarray:
@@ -197,7 +225,7 @@ def _fit_core(features: Sequence[ModelFeatures], y: np.ndarray, act_ratio: float
     return w, factors
 
 
-def fit(observations: Sequence[Observation], batch_size: int = 1) -> LatencyFit:
+def fit(observations: Sequence[Observation], batch_size: int = 1, with_range: bool = True) -> LatencyFit:
     """Fit one calibration group (all rows at the same batch size). Needs MIN_FIT_ROWS rows."""
     obs = [o for o in observations if o.latency_ms and o.latency_ms > 0 and o.features.gmacs > 0]
     if len(obs) < MIN_FIT_ROWS:
@@ -208,14 +236,16 @@ def fit(observations: Sequence[Observation], batch_size: int = 1) -> LatencyFit:
     act_ratio = float(np.median(ratios)) if ratios else 4.0
     w, fam = _fit_core(feats, y, act_ratio, batch_size)
     # Leave-one-out residuals give the range an honest width (in-sample residuals flatter it).
+    x_all = design_matrix(feats, batch_size, act_ratio)
     loo = []
-    for i in range(len(obs)):
+    for i in range(len(obs) if with_range else 0):
         keep = [j for j in range(len(obs)) if j != i]
         wi, fi = _fit_core([feats[j] for j in keep], y[keep], act_ratio, batch_size)
-        xi = design_matrix([feats[i]], batch_size, act_ratio) @ wi
-        pred = float(xi[0]) * fi.get(family_of(feats[i].model_id, feats[i].family), 1.0)
+        anchors_i = _anchors([feats[j] for j in keep], y[keep], x_all[keep] @ wi)
+        family = family_of(feats[i].model_id, feats[i].family)
+        pred = float(x_all[i] @ wi) * _anchored_factor(feats[i], fi.get(family, 1.0), anchors_i)
         loo.append(math.log(y[i] / max(pred, 1e-6)))
-    lo, hi = np.percentile(loo, [10, 90])
+    lo, hi = np.percentile(loo, [10, 90]) if loo else (math.log(0.85), math.log(1.15))
     memory_w, memory_spread = None, 0.2
     mem = [(f, o.memory_mb) for f, o in zip(feats, obs) if o.memory_mb and o.memory_mb > 0]
     if len(mem) >= MIN_FIT_ROWS:
@@ -228,6 +258,7 @@ def fit(observations: Sequence[Observation], batch_size: int = 1) -> LatencyFit:
         weights=w, batch_size=batch_size, family_factor=fam, log_lo=float(lo), log_hi=float(hi), rows=len(obs), act_ratio=act_ratio,
         memory_weights=memory_w, memory_spread=memory_spread,
         families_seen=frozenset(family_of(f.model_id, f.family) for f in feats),
+        anchors=_anchors(feats, y, x_all @ w),
     )
 
 

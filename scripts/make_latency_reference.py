@@ -87,9 +87,9 @@ def main(argv: list[str] | None = None) -> int:
             if args.pause:
                 time.sleep(args.pause)
 
-        from benchmarks.fingerprint import device_key, runtime_fingerprint
-
         import torch
+
+        from benchmarks.fingerprint import device_key, runtime_fingerprint
 
         fingerprint_holder = {**runtime_fingerprint("cpu", args.threads or torch.get_num_threads(), args.precision, "nchw"),
                               "device_key": device_key("cpu")}
