@@ -87,6 +87,7 @@ def test_folder_with_corrupt_image_empty_class_and_non_image_file(cli, offline_h
     assert json.loads(out)["results"][0]["status"] == "ok"
 
 
+@pytest.mark.slow  # runs for most of its one-minute budget by design
 def test_auto_mode_finishes_within_budget_and_reports_how_far_each_model_got(cli, offline_hub, shapes_dataset):
     budget = 60
     started = time.monotonic()
@@ -99,9 +100,11 @@ def test_auto_mode_finishes_within_budget_and_reports_how_far_each_model_got(cli
     reached = doc["reached"]
     assert reached[MISSING_MODEL] == {"reached": None, "stopped": "cheap scores failed"}
     modes = {m: reached[m]["reached"] for m in MODEL_IDS}
-    assert set(modes.values()) <= {"knn", "linear", "finetune"} and "linear" in modes.values() or "finetune" in modes.values()
     lower = [m for m in MODEL_IDS if reached[m]["stopped"] == "lower half after cheap scores"]
-    assert len(lower) == 1 and modes[lower[0]] == "knn"
+    assert len(lower) == 1 and modes[lower[0]] == "knn"  # 3 candidates: the better 2 go on to the linear probe
+    assert all(modes[m] in ("linear", "finetune") for m in MODEL_IDS if m not in lower)
+    finished = {(r["id"], r["mode"]) for r in doc["results"] if r["status"] == "ok"}
+    assert all((m, mode) in finished for m, mode in modes.items())
 
 
 def test_usage_errors_are_one_sentence_and_exit_2(cli, shapes_dataset):

@@ -5,6 +5,7 @@ real timm loader. Accuracies here show the harness works, not that any model is 
 from __future__ import annotations
 
 import os
+import time
 import subprocess
 import sys
 import textwrap
@@ -196,3 +197,63 @@ def test_sigkill_loses_at_most_the_model_in_flight(offline_hub, shapes_dataset, 
                          device="cpu", options=FAST).run()
     assert {r["id"]: r["reused"] for r in rerun["results"]} == {MODEL_IDS[0]: True, MODEL_IDS[1]: False,
                                                                  MODEL_IDS[2]: False}
+
+
+class _ScriptedExecutor:
+    """Stands in for the local executor: outcomes come from a score table, no models involved."""
+
+    parallel = False
+
+    def __init__(self, scores, interrupt_after=None):
+        self.scores, self.calls, self.interrupt_after = scores, [], interrupt_after
+
+    def run(self, jobs, dataset):
+        from benchmarks.probes import ProbeOutcome
+
+        for job in jobs:
+            for mode in job.modes:
+                self.calls.append((job.model_id, mode, job.options.deadline))
+                if self.interrupt_after is not None and len(self.calls) > self.interrupt_after:
+                    raise KeyboardInterrupt
+            yield [ProbeOutcome(job.model_id, mode, "ok", score=self.scores[job.model_id][mode]) for mode in job.modes]
+
+
+SCRIPTED = {f"m{i}": {"logme": float(i), "knn": i / 10, "linear": i / 10, "finetune": i / 10} for i in range(6)}
+
+
+def test_auto_halves_the_field_then_fine_tunes_the_best_three(dataset):
+    from benchmarks.auto import run_auto
+
+    executor = _ScriptedExecutor(SCRIPTED)
+    stored = []
+    result = run_auto(list(SCRIPTED), dataset, executor, device="cpu", budget_s=600, options=FAST, done={},
+                      on_outcome=stored.append)
+    assert [m for m, mode, _ in executor.calls if mode == "linear"] == ["m5", "m4", "m3"]
+    assert [m for m, mode, _ in executor.calls if mode == "finetune"] == ["m5", "m4", "m3"]
+    assert result.reached == {"m0": "knn", "m1": "knn", "m2": "knn", "m3": "finetune", "m4": "finetune", "m5": "finetune"}
+    assert all(d is not None and d <= time.time() + 600 for _, mode, d in executor.calls if mode == "finetune")
+    assert len(stored) == 6 * 2 + 3 + 3 and not result.interrupted
+
+
+def test_auto_skips_stages_the_budget_cannot_hold_and_keeps_work_done_before(dataset):
+    from benchmarks.auto import run_auto
+    from benchmarks.probes import ProbeOutcome
+
+    done = {("m5", "logme"): ProbeOutcome("m5", "logme", "ok", score=5.0, reused=True)}
+    executor = _ScriptedExecutor(SCRIPTED)
+    result = run_auto(list(SCRIPTED), dataset, executor, device="cpu", budget_s=5, options=FAST, done=done,
+                      on_outcome=lambda o: None)
+    assert ("m5", "logme", None) not in executor.calls  # finished before: not rerun
+    assert not any(mode == "finetune" for _, mode, _ in executor.calls)  # 5 s cannot hold a fine-tune
+    assert result.stopped["m5"] == "budget" and result.reached["m5"] == "linear"
+
+
+def test_ctrl_c_in_auto_mode_keeps_everything_finished(dataset):
+    from benchmarks.auto import run_auto
+
+    stored = []
+    executor = _ScriptedExecutor(SCRIPTED, interrupt_after=5)
+    result = run_auto(list(SCRIPTED), dataset, executor, device="cpu", budget_s=600, options=FAST, done={},
+                      on_outcome=stored.append)
+    assert result.interrupted and len(stored) == 4  # two models' logme + knn finished before the interrupt
+    assert result.reached["m0"] == "knn" and result.reached["m5"] is None
