@@ -29,7 +29,8 @@ def canonical_metric(task: str, metrics: Sequence[MetricLike], benchmark: Benchm
     wanted = (benchmark,) if benchmark else spec.benchmarks
     for bench in wanted:
         for m in metrics:
-            if m.dataset == bench.dataset and m.metric == bench.metric and m.kind != "probe":
+            # The row's own task counts: DINOv2's linear-probe top-1 is a feature-extraction figure.
+            if m.task == task and m.dataset == bench.dataset and m.metric == bench.metric and m.kind != "probe":
                 return m
     return None
 
