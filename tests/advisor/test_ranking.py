@@ -276,3 +276,16 @@ def test_probe_runs_are_read_through_the_probe_engine(fixture_catalog, tmp_path)
     assert first.probe["mode"] == "linear" and first.probe["metric"] == "accuracy" and first.probe["value"] == 0.83
     assert all(c.probe is None for c in rec.candidates[1:]), "a failed probe must not count as evidence"
     assert rec.query["probe_dataset"] == "probe:fpX"
+
+
+def test_tweets_domain_puts_the_twitter_model_first_and_flags_the_rest(fixture_catalog):
+    rec = run(fixture_catalog, task="sentiment", domain="tweets", top=5)
+    first = rec.candidates[0]
+    assert first.id == "cards:twitter-roberta-sentiment" and first.domain_match["in_domain"]
+    assert rec.query["domain_matched"] == ["social-media"]
+    assert all(any("domain shift" in w for w in c.warnings) for c in rec.candidates[1:])
+
+
+def test_min_accuracy_that_nothing_meets_names_the_best_miss(fixture_catalog):
+    with pytest.raises(NothingFitsError, match=r"--min-accuracy 99\.9 .*cards:vggface2 has 99\.6"):
+        run(fixture_catalog, task="face-recognition", min_accuracy=99.9)
