@@ -71,9 +71,9 @@ class BrowsePane(Vertical):
             yield Input(placeholder="search  (press / to focus; Esc back to the table)", id="search")
             yield Static("", id="browse-status")
         with Horizontal(id="filters"):
-            yield Select([], prompt="task: any", id="f-task")
-            yield Select([], prompt="domain: any", id="f-domain")
-            yield Select([], prompt="license: any", id="f-license")
+            yield Select([], prompt="task", id="f-task")
+            yield Select([], prompt="domain", id="f-domain")
+            yield Select([], prompt="license", id="f-license")
             yield Input(placeholder="min params", id="f-min-params", classes="num")
             yield Input(placeholder="max params", id="f-max-params", classes="num")
             yield Input(placeholder="max MB", id="f-max-size", classes="num")
