@@ -49,9 +49,11 @@ def cheap_ranking(result: AutoResult, models: Sequence[str]) -> list[str]:
 
 def run_auto(models: Sequence[str], dataset: ProbeDataset, executor, *, device: str, budget_s: float,
              options: ProbeOptions, done: dict[tuple[str, str], ProbeOutcome],
-             on_outcome: Callable[[ProbeOutcome], None], on_stage: Callable[[str, int], None] | None = None) -> AutoResult:
-    """Successive halving over `models`; `done` holds outcomes a previous run finished (not rerun)."""
-    start = time.time()
+             on_outcome: Callable[[ProbeOutcome], None], on_stage: Callable[[str, int], None] | None = None,
+             started_at: float | None = None) -> AutoResult:
+    """Successive halving over `models`; `done` holds outcomes a previous run finished (not rerun).
+    The budget runs from `started_at` (time.time(); default now), e.g. when the command started."""
+    start = started_at or time.time()
     deadline = start + budget_s
     result = AutoResult(outcomes=dict(done))
 

@@ -20,7 +20,8 @@ class ProbeSession:
     def __init__(self, store, dataset: ProbeDataset, task: str, model_ids: Sequence[str], *, mode: str = "auto",
                  device: str = "auto", executor: str = "local", address: str | None = None, force: bool = False,
                  budget_s: float = 600.0, batch_size: int = 64, seed: int = 0,
-                 options: ProbeOptions | None = None) -> None:
+                 options: ProbeOptions | None = None, started_at: float | None = None) -> None:
+        self.started_at = started_at or time.time()  # the budget clock: the CLI starts it with the command
         self.store, self.dataset, self.task = store, dataset, task
         self.model_ids, self.mode, self.force, self.budget_s = list(model_ids), mode, force, budget_s
         self.executor_name, self.address = executor, address
@@ -58,7 +59,7 @@ class ProbeSession:
             if on_outcome:
                 on_outcome(outcome)
 
-        started = time.time()
+        started = self.started_at
         executor = make_executor(self.executor_name, self.address)
         reached: dict | None = None
         status = "finished"
@@ -68,7 +69,8 @@ class ProbeSession:
                 from benchmarks.auto import run_auto
 
                 auto = run_auto(self.model_ids, self.dataset, executor, device=self.device, budget_s=self.budget_s,
-                                options=self.options, done=done, on_outcome=stored, on_stage=on_stage)
+                                options=self.options, done=done, on_outcome=stored, on_stage=on_stage,
+                                started_at=self.started_at)
                 outcomes = auto.outcomes
                 reached = {m: {"reached": auto.reached.get(m), "stopped": auto.stopped.get(m)} for m in self.model_ids}
                 status = "interrupted" if auto.interrupted else "finished"

@@ -123,6 +123,9 @@ def probe(
     json_out: JsonOpt = False,
 ) -> None:
     """Probe candidate models on your own dataset: k-NN, LogME, linear probe, short fine-tune."""
+    import time
+
+    started_at = time.time()  # --budget counts from here: reading the data and loading libraries is part of it
     from advisor.tasks import resolve_task
     from catalog.units import parse_count
 
@@ -159,7 +162,8 @@ def probe(
     from benchmarks.probe_session import ProbeSession
 
     runner = ProbeSession(store, data, task_name, model_ids, mode=mode, device=device, executor=executor,
-                          address=address, force=force, budget_s=budget_s, batch_size=batch_size, seed=seed)
+                          address=address, force=force, budget_s=budget_s, batch_size=batch_size, seed=seed,
+                          started_at=started_at)
     progress = _Progress(enabled=not json_out or stderr.is_terminal)
     with progress.progress:
         document = runner.run(on_stage=progress.stage, on_outcome=progress.done)
