@@ -6,8 +6,9 @@ the CLI, the TUI and reports are thin views over one call. The engine works on p
 (catalog.candidates) and a latency function with the advisor.latency contract, injectable for tests.
 
 Order of a recommendation: candidates with probe results on the user's dataset first (by probe
-score), then in-domain models when `--domain` names a specialised domain, then rated models by
-preference, then unrated models (no canonical figure): never ranked among the rated ones.
+score), then in-domain models when `--domain` names a specialised domain, then models about what
+a narrowing alias names (sentiment, plant disease, license plates); within each group rated
+models by preference, then unrated models (no canonical figure), never ranked among the rated ones.
 """
 
 from __future__ import annotations
