@@ -30,7 +30,7 @@ HEAVY = ("torch", "torchvision", "timm", "transformers", "ray")
 
 CHILD = textwrap.dedent(
     """
-    import asyncio, json, os, sys, time
+    import asyncio, json, os, resource, sys, time
     from advisor.tui.app import AdvisorApp
 
     HEAVY = {heavy!r}
@@ -43,12 +43,12 @@ CHILD = textwrap.dedent(
             while table.row_count == 0 and time.time() < deadline:
                 await asyncio.sleep(0.002)
             await pilot.pause()  # one more refresh: the rows are painted
-            out = {{"rows_at": time.time(), "rows": table.row_count,
+            usage = resource.getrusage(resource.RUSAGE_SELF)
+            out = {{"rows_at": time.time(), "rows": table.row_count, "cpu_s": usage.ru_utime + usage.ru_stime,
                     "heavy_modules": sorted(m for m in HEAVY if m in sys.modules)}}
             if os.environ.get("BENCH_PROBE_DATASET"):
-                from advisor.tui.probe import ProbePane
-                pane = app.query_one(ProbePane)
-                app.action_show_tab("probe")
+                await app.action_show_tab("probe")
+                pane = app.pane("probe")
                 app.toggle_picked(os.environ["BENCH_PROBE_MODEL"])
                 app.query_one("#p-path").value = os.environ["BENCH_PROBE_DATASET"]
                 app.query_one("#p-mode").value = "knn"
@@ -95,7 +95,7 @@ def main() -> None:
     args = parser.parse_args()
 
     data = tempfile.mkdtemp(prefix="advisor-tui-bench-")
-    env = {**os.environ, "ADVISOR_DATA_DIR": data}
+    env = {**os.environ, "ADVISOR_DATA_DIR": data, "HF_HUB_OFFLINE": "1"}
     env.pop("ADVISOR_DB_URL", None)
     if args.db:
         env["ADVISOR_DB_URL"] = args.db
@@ -109,6 +109,9 @@ def main() -> None:
             "median_s": round(statistics.median(times), 3),
             "p90_s": round(times[int(0.9 * (len(times) - 1))], 3),
             "min_s": times[0], "max_s": times[-1], "runs": args.runs,
+            # CPU seconds the process used by then: what the wall time would approach on an idle machine.
+            "median_cpu_s": round(statistics.median(r["cpu_s"] for r in runs), 3),
+            "load_average_1m": round(os.getloadavg()[0], 2), "cpus": os.cpu_count(),
             "rows_shown": runs[-1]["rows"],
             "heavy_modules_at_first_rows": sorted({m for r in [first, *runs] for m in r["heavy_modules"]}),
             "target_s": 1.5,
@@ -127,6 +130,8 @@ def main() -> None:
     print(f"  first use (loads the snapshot): {report['first_use_s']:.3f} s")
     print(f"  median of {args.runs}: {report['median_s']:.3f} s  (p90 {report['p90_s']:.3f}, "
           f"min {report['min_s']:.3f}, max {report['max_s']:.3f}; target <= {report['target_s']} s)")
+    print(f"  CPU used by then (median): {report['median_cpu_s']:.3f} s; load average {report['load_average_1m']} "
+          f"on {report['cpus']} CPUs")
     print(f"  heavy modules imported by then: {report['heavy_modules_at_first_rows'] or 'none'}")
     if "probe_check" in report:
         print(f"  probe check: {report['probe_check']}")

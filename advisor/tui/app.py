@@ -56,6 +56,7 @@ class AdvisorApp(App):
         self.store = store
         self.picked: list[str] = []  # ids picked for compare and probe, in the order picked
         self.facets: FacetsLoaded | None = None
+        self._facets_requested = False
 
     def compose(self) -> ComposeResult:
         yield Header()
@@ -107,7 +108,12 @@ class AdvisorApp(App):
     def store_ready(self, message: StoreReady) -> None:
         self.store = message.store
         self.query_one(BrowsePane).reload()
-        self.load_facets()
+
+    def first_rows_shown(self) -> None:
+        """Facets (filter choices, device list) load once the first rows are up, not competing with them."""
+        if not self._facets_requested:
+            self._facets_requested = True
+            self.load_facets()
 
     @work(thread=True, group="facets")
     def load_facets(self) -> None:

@@ -10,6 +10,7 @@ from textual.timer import Timer
 from textual.widgets import Checkbox, DataTable, Input, Select, Static
 
 from advisor.tui.data import (
+    FIRST_PAGE_SIZE,
     PAGE_SIZE,
     SORTABLE_COLUMNS,
     BrowseFilters,
@@ -96,13 +97,14 @@ class BrowsePane(Vertical):
         self.generation += 1
         self.loading_more = False
         # The old rows stay until the new page arrives: no flicker while typing.
-        self.load_page(self.filters, 0, self.generation, append=False)
+        self.load_page(self.filters, 0, self.generation, append=False, limit=FIRST_PAGE_SIZE)
 
     @work(thread=True, group="browse-page")
-    def load_page(self, filters: BrowseFilters, offset: int, generation: int, append: bool) -> None:
+    def load_page(self, filters: BrowseFilters, offset: int, generation: int, append: bool,
+                  limit: int = PAGE_SIZE) -> None:
         try:
             with self.app.store.session() as session:
-                page = browse_page(session, filters, offset)
+                page = browse_page(session, filters, offset, limit)
         except CatalogError as exc:
             self.post_message(Failed("browse", str(exc)))
             return
@@ -143,6 +145,7 @@ class BrowsePane(Vertical):
         if self._client_sort:
             self._sort_loaded(self._client_sort)
         self.update_status()
+        self.app.first_rows_shown()
         if not message.append and table.row_count:
             table.move_cursor(row=0)
             self.schedule_detail()

@@ -24,6 +24,9 @@ from catalog.queries import (
 from catalog.schema import Model, ModelFacet
 
 PAGE_SIZE = 100
+# The first page only needs to fill the screen (about 20 rows at 160x45) and a little more:
+# fewer rows to estimate latency for and to lay out means rows on screen sooner.
+FIRST_PAGE_SIZE = 40
 # "Edge-friendly" in the browse filters: small enough for a Jetson-class board or a phone.
 # A coarse cut on stored figures only; the recommend view applies the chosen device's real budget.
 EDGE_MAX_PARAMS = 25e6

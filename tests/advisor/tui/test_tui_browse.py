@@ -9,7 +9,7 @@ from tui_pilot import SIZE, row_ids, settle, static_text
 
 from advisor.tui.app import AdvisorApp
 from advisor.tui.browse import ModelTable
-from advisor.tui.data import PAGE_SIZE
+from advisor.tui.data import FIRST_PAGE_SIZE, PAGE_SIZE
 
 pytestmark = pytest.mark.anyio
 
@@ -101,11 +101,11 @@ async def test_table_pages_instead_of_loading_everything(big_store):
     async with app.run_test(size=SIZE) as pilot:
         await settle(pilot)
         table = app.query_one(ModelTable)
-        assert table.row_count == PAGE_SIZE
-        assert f"{PAGE_SIZE} of 431 models" in static_text(app.query_one("#browse-status", Static))
+        assert table.row_count == FIRST_PAGE_SIZE
+        assert f"{FIRST_PAGE_SIZE} of 431 models" in static_text(app.query_one("#browse-status", Static))
         await pilot.press("ctrl+end")  # to the last loaded row: the next page arrives
         await settle(pilot)
-        assert table.row_count == 2 * PAGE_SIZE
+        assert table.row_count == FIRST_PAGE_SIZE + PAGE_SIZE
         assert len(set(row_ids(table))) == table.row_count  # no duplicates across pages
 
 
