@@ -207,6 +207,8 @@ def _produce(pages, url: str, site: str, out, parent: int, stop_before: datetime
     the watermark or the limit (so reading ahead never costs the Hub extra requests)."""
     try:
         while url is not None:
+            if os.getppid() != parent:  # the writer was killed: never read on alone
+                return
             items, next_url = pages.fetch(url)
             entries = map_page(items, site)
             if limit is not None:

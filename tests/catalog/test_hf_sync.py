@@ -262,8 +262,8 @@ def _committed_pages(db: Path) -> int:
 def test_sigkill_halfway_then_resume_equals_uninterrupted(httpserver, tmp_path):
     from catalog.store import open_store
 
-    models = hub_models(3000)
-    hub = FakeHub(httpserver, models, delay_s=0.05)
+    models = hub_models(8000)  # 9 pages of 1000; each answered slowly enough to kill mid-sync
+    hub = FakeHub(httpserver, models, delay_s=0.3)
     endpoint = httpserver.url_for("").rstrip("/")
     env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[2])}
     # Reference: one uninterrupted sync.
@@ -291,7 +291,7 @@ def test_sigkill_halfway_then_resume_equals_uninterrupted(httpserver, tmp_path):
     a, b = open_store(reference, load_snapshot=False), open_store(resumed, load_snapshot=False)
     try:
         assert catalog_snapshot(a) == catalog_snapshot(b)
-        assert len(catalog_snapshot(b)["models"]) == 3000 + 4
+        assert len(catalog_snapshot(b)["models"]) == 8000 + 4
     finally:
         a.engine.dispose()
         b.engine.dispose()
