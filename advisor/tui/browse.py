@@ -150,7 +150,10 @@ class BrowsePane(Vertical):
             table.move_cursor(row=0)
             self.schedule_detail()
         elif not table.row_count:
-            self.query_one("#detail-facts", Static).update("No models match these filters.")
+            empty = self.filters == BrowseFilters(device=self.filters.device, sort=self.filters.sort)
+            self.query_one("#detail-facts", Static).update(
+                "The catalog is empty: run `advisor catalog build` (or point --db at a catalog)." if empty
+                else "No models match these filters.")
             self.query_one("#detail-body", Static).update("")
 
     def add_rows(self, table: DataTable, page: BrowsePage) -> None:

@@ -131,3 +131,15 @@ async def test_header_click_sorts_by_params(store):
         await settle(pilot)
         params = [ALL[i].params for i in row_ids(table)]
         assert params == sorted(params)
+
+
+async def test_an_empty_catalog_says_how_to_fill_it(tmp_path):
+    from catalog.store import open_store
+
+    empty = open_store(f"sqlite:///{tmp_path / 'empty.db'}", load_snapshot=False)
+    app = AdvisorApp(store=empty)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        assert app.query_one(ModelTable).row_count == 0
+        assert "advisor catalog build" in static_text(app.query_one("#detail-facts", Static))
+    empty.engine.dispose()
