@@ -104,6 +104,7 @@ def write_snapshot(records: Iterable[ModelRecord], directory: Path, meta: dict) 
         fd, tmp = tempfile.mkstemp(dir=directory, prefix=f".{name}.")
         with os.fdopen(fd, "wb") as fh:
             fh.write(payload)
+        os.chmod(tmp, 0o644)  # mkstemp makes 0600; the snapshot is shipped and read by everyone
         os.replace(tmp, directory / name)
     return directory / SNAPSHOT_FILE
 
