@@ -14,6 +14,19 @@ import pytest
 from benchmarks.estimate import MIN_FIT_ROWS, ModelFeatures, Observation, estimate, family_of, fit
 from catalog.records import BenchmarkRecord, FigureKind, ModelRecord
 
+
+@pytest.fixture(autouse=True)
+def _fresh_cli_state():
+    """The CLI caches its store per process; each test must open its own (its --db)."""
+    from advisor.cli.context import state
+
+    state._store, state.db_url = None, None
+    yield
+    if state._store is not None:
+        state._store.engine.dispose()
+    state._store = None
+
+
 FAMILY_SPEED = {"resnet": 1.0, "vit": 0.8, "mobilenetv3": 1.6, "convnext": 1.2}
 
 

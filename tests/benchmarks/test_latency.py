@@ -19,6 +19,19 @@ from benchmarks.latency import (  # noqa: E402
     time_forward,
 )
 
+
+@pytest.fixture(autouse=True)
+def _fresh_cli_state():
+    """The CLI caches its store per process; each test must open its own (its --db)."""
+    from advisor.cli.context import state
+
+    state._store, state.db_url = None, None
+    yield
+    if state._store is not None:
+        state._store.engine.dispose()
+    state._store = None
+
+
 FAST = BenchSettings(warmup_iters=2, warmup_s=0.0, min_iters=5, min_time_s=0.05, max_time_s=3.0, block_s=0.02,
                      max_contention=1.0)
 
