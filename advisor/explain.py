@@ -111,8 +111,8 @@ def explanation(f: Facts, refs: References, target: Target, task: Task) -> str:
         parts.append(f"on your data: {format_value(f.probe.value)} {f.probe.metric}{mode}")
     if f.domain is not None and f.domain.in_domain:
         parts.append(f"in-domain: {f.domain.evidence}")
-    if f.term_match:
-        parts.append(f"about '{f.term_match}'")
+    if f.term_match and not (refs.bench is not None and f.term_match == refs.bench.dataset):
+        parts.append(f"about '{f.term_match}'")  # a figure on the benchmark itself says nothing new
     if f.rated and refs.bench is not None:
         parts.append(_versus_best(f, refs))
     elif refs.bench is not None:

@@ -110,7 +110,7 @@ def recommend(
     min_accuracy: Annotated[Optional[float], typer.Option("--min-accuracy", help="Lowest canonical accuracy (for error rates such as WER: highest).")] = None,
     license: Annotated[str, typer.Option("--license", help="any, commercial (permissive licences only) or an SPDX id.")] = "any",
     prefer: Annotated[Prefer, typer.Option("--prefer", help="What the ranking favours.")] = Prefer.balanced,
-    top: Annotated[int, typer.Option("--top", "-n", min=1, max=1000, help="How many candidates to show.")] = 10,
+    top: Annotated[int, typer.Option("--top", "-n", min=1, help="How many candidates to show.")] = 10,
     dataset: Annotated[Optional[str], typer.Option("--dataset", help="A dataset you probed (path or fingerprint): rank by your probe results first.")] = None,
     batch_size: Annotated[int, typer.Option("--batch-size", min=1, help="Batch size for latency.")] = 1,
     precision: Annotated[str, typer.Option("--precision", help="fp32, fp16, bf16 or int8.")] = "fp32",
