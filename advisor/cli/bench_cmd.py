@@ -103,7 +103,7 @@ def latency(
                             for d in documents]))
         for r in results:
             for line in r.notes:
-                if "int8" in line and "accuracy" in line:
+                if ("int8" in line and "accuracy" in line) or "inflated" in line or "out of memory" in line:
                     warn(f"{r.id}: {line}")
     if documents and all(d["status"] != "ok" for d in documents):
         raise typer.Exit(1)
