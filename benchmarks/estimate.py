@@ -137,7 +137,27 @@ class LatencyFit:
     memory_weights: np.ndarray | None = None
     memory_spread: float = 0.2
     families_seen: frozenset[str] = field(default_factory=frozenset)
-    anchors: tuple = ()  # (family, log GMACs, log params, log residual) of each calibration model
+    anchors: tuple = ()  # (family, log GMACs, log params, log residual, activations per GMAC) per calibration model
+    family_act_ratio: dict[str, float] = field(default_factory=dict)  # median activations per GMAC
+
+    def _filled(self, features: Sequence[ModelFeatures]) -> list[ModelFeatures]:
+        """Fill missing activation counts from the family's activations-per-GMAC (torchvision and
+        card entries often lack them; the zoo-wide median would misjudge a ResNet by 3x)."""
+        from dataclasses import replace
+
+        out = []
+        for f in features:
+            if f.activations_m is None:
+                family = family_of(f.model_id, f.family)
+                ratio = self.family_act_ratio.get(family, self.act_ratio)
+                lg, lp = math.log(max(f.gmacs, 1e-6)), math.log(max(f.params_m, 1e-6))
+                for fam, ag, ap, _, twin_ratio in self.anchors:  # the same architecture from another source
+                    if fam == family and twin_ratio and abs(ag - lg) < 0.01 and abs(ap - lp) < 0.01:
+                        ratio = twin_ratio
+                        break
+                f = replace(f, activations_m=ratio * f.gmacs)
+            out.append(f)
+        return out
 
     def factor_for(self, feature: ModelFeatures) -> float:
         """The family's factor; an unseen family borrows from a known one it extends (ghostnetv2 -> ghostnet)."""
@@ -148,6 +168,7 @@ class LatencyFit:
         return self.family_factor[max(related, key=len)] if related else 1.0
 
     def predict(self, features: Sequence[ModelFeatures], batch_size: int = 1) -> np.ndarray:
+        features = self._filled(features)
         x = design_matrix(features, batch_size, self.act_ratio)
         base = x @ self.weights
         factors = np.array([_anchored_factor(f, self.factor_for(f), self.anchors) for f in features])
@@ -156,7 +177,7 @@ class LatencyFit:
     def predict_memory(self, features: Sequence[ModelFeatures], batch_size: int = 1) -> np.ndarray | None:
         if self.memory_weights is None:
             return None
-        x = design_matrix(features, batch_size, self.act_ratio)[:, [0, 2, 4]]
+        x = design_matrix(self._filled(features), batch_size, self.act_ratio)[:, [0, 2, 4]]
         return np.maximum(x @ self.memory_weights, 0.1)
 
     def range_factors(self, feature: ModelFeatures) -> tuple[float, float]:
@@ -173,11 +194,11 @@ def _anchored_factor(f: ModelFeatures, family_factor: float, anchors: Sequence[t
     family = family_of(f.model_id, f.family)
     lg, lp = math.log(max(f.gmacs, 1e-6)), math.log(max(f.params_m, 1e-6))
     best: tuple[float, float] | None = None
-    for fam, ag, ap, residual in anchors:
+    for fam, ag, ap, residual, _ in anchors:
         if fam != family:
             continue
         distance = abs(ag - lg) + abs(ap - lp)
-        if distance > 1e-9 and (best is None or distance < best[0]):  # never anchor on itself
+        if best is None or distance < best[0]:
             best = (distance, residual)
     if best is None:
         return family_factor
@@ -188,7 +209,7 @@ def _anchored_factor(f: ModelFeatures, family_factor: float, anchors: Sequence[t
 def _anchors(features: Sequence[ModelFeatures], y: np.ndarray, base: np.ndarray) -> tuple:
     return tuple(
         (family_of(f.model_id, f.family), math.log(max(f.gmacs, 1e-6)), math.log(max(f.params_m, 1e-6)),
-         math.log(t / max(b, 1e-6)))
+         math.log(t / max(b, 1e-6)), (f.activations_m / f.gmacs) if f.activations_m and f.gmacs else None)
         for f, t, b in zip(features, y, base)
     )
 
@@ -258,8 +279,16 @@ def fit(observations: Sequence[Observation], batch_size: int = 1, with_range: bo
         weights=w, batch_size=batch_size, family_factor=fam, log_lo=float(lo), log_hi=float(hi), rows=len(obs), act_ratio=act_ratio,
         memory_weights=memory_w, memory_spread=memory_spread,
         families_seen=frozenset(family_of(f.model_id, f.family) for f in feats),
-        anchors=_anchors(feats, y, x_all @ w),
+        anchors=_anchors(feats, y, x_all @ w), family_act_ratio=_family_act_ratios(feats),
     )
+
+
+def _family_act_ratios(features: Sequence[ModelFeatures]) -> dict[str, float]:
+    ratios: dict[str, list[float]] = {}
+    for f in features:
+        if f.activations_m and f.gmacs:
+            ratios.setdefault(family_of(f.model_id, f.family), []).append(f.activations_m / f.gmacs)
+    return {fam: float(np.median(v)) for fam, v in ratios.items()}
 
 
 @dataclass(frozen=True)
