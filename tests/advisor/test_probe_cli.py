@@ -138,3 +138,15 @@ def test_ray_executor_gives_the_same_results_as_local(cli, offline_hub, shapes_d
     for model_id, result in local.items():
         assert remote[model_id]["status"] == "ok"
         assert remote[model_id]["score"] == pytest.approx(result["score"], rel=1e-6)
+
+
+def test_top_n_takes_candidates_from_the_recommend_engine(cli, offline_hub, shapes_dataset):
+    code, out, err = cli("recommend", "--task", "image-classification", "--top", "2", "--json")
+    assert code == 0, err
+    expected = [c["id"] for c in json.loads(out)["candidates"]]
+    code, out, err = _probe(cli, shapes_dataset, "--top", "2", "--mode", "knn")
+    assert code == 0, err
+    results = json.loads(out)["results"]
+    assert sorted(r["id"] for r in results) == sorted(expected)
+    for r in results:  # catalog models without cached weights fail alone, with the sentence saying how to fetch them
+        assert r["status"] == "ok" or "not in the local cache" in r["error"] or "torch cache" in r["error"]
