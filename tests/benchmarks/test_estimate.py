@@ -16,9 +16,12 @@ from catalog.records import BenchmarkRecord, FigureKind, ModelRecord
 
 
 @pytest.fixture(autouse=True)
-def _fresh_cli_state():
-    """The CLI caches its store per process; each test must open its own (its --db)."""
+def _fresh_cli_state(monkeypatch):
+    """The CLI caches its store per process; each test must open its own (its --db), and its tiny
+    fixture catalog must not be replaced by the embedded snapshot on first use."""
     from advisor.cli.context import state
+
+    monkeypatch.setattr("catalog.snapshot.ensure_snapshot_loaded", lambda store: None)
 
     state._store, state.db_url = None, None
     yield
@@ -192,6 +195,8 @@ def test_estimate_cli_for_an_edge_device_says_estimated_with_a_range(bench_store
 def test_estimate_and_devices_do_not_import_torch(bench_store):
     code = (
         "import sys\n"
+        "import catalog.snapshot\n"
+        "catalog.snapshot.ensure_snapshot_loaded = lambda store: None  # keep the fixture catalog\n"
         "from typer.testing import CliRunner\n"
         "from advisor.cli import app\n"
         f"r = CliRunner().invoke(app, ['--db', {bench_store.url!r}, 'estimate', 'timm:resnet_cand0', '--device', 't4', '--json'])\n"

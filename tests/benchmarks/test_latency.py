@@ -21,9 +21,12 @@ from benchmarks.latency import (  # noqa: E402
 
 
 @pytest.fixture(autouse=True)
-def _fresh_cli_state():
-    """The CLI caches its store per process; each test must open its own (its --db)."""
+def _fresh_cli_state(monkeypatch):
+    """The CLI caches its store per process; each test must open its own (its --db), and its tiny
+    fixture catalog must not be replaced by the embedded snapshot on first use."""
     from advisor.cli.context import state
+
+    monkeypatch.setattr("catalog.snapshot.ensure_snapshot_loaded", lambda store: None)
 
     state._store, state.db_url = None, None
     yield
