@@ -141,9 +141,8 @@ def _train(model_id: str, dataset: ProbeDataset, device: str, options: ProbeOpti
     import torch.nn as nn
 
     from benchmarks.metrics import classification_metrics
-    from benchmarks.weights import load_pretrained
-
     from benchmarks.probes import cached_features
+    from benchmarks.weights import load_pretrained
 
     torch.manual_seed(options.seed)
     # The head sees centred features divided by one overall scale (fixed statistics of the cached

@@ -5,10 +5,10 @@ real timm loader. Accuracies here show the harness works, not that any model is 
 from __future__ import annotations
 
 import os
-import time
 import subprocess
 import sys
 import textwrap
+import time
 
 import pytest
 from sqlalchemy import select
@@ -18,7 +18,12 @@ from benchmarks.probes import ProbeOptions, run_probe
 from catalog.schema import Metric, ProbeResult, ProbeRun
 from catalog.store import open_store
 from tests.probe_support import (  # noqa: F401 - fixtures
-    MISSING_MODEL, MODEL_IDS, hub_cache, offline_hub, shapes_dataset, shared_feature_cache,
+    MISSING_MODEL,
+    MODEL_IDS,
+    hub_cache,
+    offline_hub,
+    shapes_dataset,
+    shared_feature_cache,
 )
 
 FAST = ProbeOptions(batch_size=32, num_workers=0)
