@@ -160,6 +160,7 @@ def _hardware_for(device_key: str, fingerprint: dict) -> HardwareFigures | None:
 
 _STORE_CACHE: dict[tuple, tuple[CalibrationGroup, ...]] = {}
 _FIT_CACHE: dict[tuple, LatencyFit | None] = {}
+FIT_CACHE_VERSION = 1  # bump when LatencyFit or the fitting code changes meaning
 
 
 def _store_groups(session: Session) -> tuple[CalibrationGroup, ...]:
@@ -211,11 +212,40 @@ def _fitted(group: CalibrationGroup) -> LatencyFit | None:
     key = (group.label, group.layout, len(group.observations), tuple(o.features.model_id for o in group.observations[:3]),
            sum(o.latency_ms for o in group.observations))
     if key not in _FIT_CACHE:
-        try:
-            _FIT_CACHE[key] = fit(group.observations, group.batch_size)
-        except ValueError:
-            _FIT_CACHE[key] = None
+        _FIT_CACHE[key] = _fit_through_disk_cache(group)
     return _FIT_CACHE[key]
+
+
+def _fit_through_disk_cache(group: CalibrationGroup) -> LatencyFit | None:
+    """Fitting (NNLS with leave-one-out ranges) costs scipy's import and a few hundred ms; a fit
+    depends only on its observations, so it is kept on disk under their digest and reused by
+    every later command until the calibration data changes."""
+    import hashlib
+    import pickle
+
+    from platformdirs import user_cache_dir
+
+    root = Path(os.environ.get("ADVISOR_CACHE_DIR") or user_cache_dir("model-advisor", appauthor=False))
+    digest = hashlib.sha256(repr((FIT_CACHE_VERSION, group.batch_size, group.observations)).encode()).hexdigest()[:32]
+    path = root / "latency-fits" / f"{digest}.pkl"
+    try:
+        with path.open("rb") as fh:
+            return pickle.load(fh)
+    except (OSError, EOFError, pickle.UnpicklingError, AttributeError, ImportError):
+        pass  # no cached fit yet (or an unreadable one): fit afresh
+    try:
+        fitted = fit(group.observations, group.batch_size)
+    except ValueError:
+        fitted = None
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_suffix(f".{os.getpid()}.tmp")
+        with tmp.open("wb") as fh:
+            pickle.dump(fitted, fh)
+        os.replace(tmp, path)
+    except OSError:
+        pass  # an unwritable cache only costs the next command a refit
+    return fitted
 
 
 def _transfer(profile: DeviceProfile, group: CalibrationGroup, batch: int, precision: str, threads: int | None, layout: str) -> tuple[int, str]:
