@@ -63,14 +63,15 @@ def _outcome(row: ProbeResult, reused: bool = False) -> ProbeOutcome:
                         reused=reused)
 
 
-def _ensure_model(session: Session, model_id: str) -> None:
-    """Metric rows need a catalog entry; a model probed before it was catalogued gets a bare one."""
+def _ensure_model(session: Session, model_id: str, task: str) -> None:
+    """Metric rows need a catalog entry; a model probed before it was catalogued gets a bare one
+    carrying the probed task, so `recommend --task T --dataset D` can find it."""
     if session.get(Model, model_id) is not None:
         return
     from catalog.writer import write_records
 
     source, _, name = model_id.partition(":")
-    write_records(session, [ModelRecord(source=source, name=name, origin=source,
+    write_records(session, [ModelRecord(source=source, name=name, origin=source, tasks=(task,),
                                         summary="Added by `advisor probe`; not yet in the catalog.")], origin=ORIGIN)
 
 
@@ -91,7 +92,7 @@ def record_outcome(session: Session, run_id: str, task: str, dataset: ProbeDatas
             session.delete(row)
     if outcome.status != "ok":
         return
-    _ensure_model(session, outcome.model_id)
+    _ensure_model(session, outcome.model_id, task)
     extra = {"run_id": run_id, "mode": outcome.mode, "hyperparameters": outcome.hyperparameters,
              "duration_s": outcome.duration_s, "dataset_path": dataset.path}
     for metric in STORED_METRICS:
