@@ -202,13 +202,21 @@ def map_page(items: list, site: str) -> list[tuple[ModelRecord | None, tuple[str
     return entries
 
 
+def _abandon(out) -> None:
+    """Leave without flushing: a multiprocessing queue's feeder would otherwise wait forever at
+    exit to push buffered pages into a pipe that no writer reads any more (an orphan process)."""
+    cancel = getattr(out, "cancel_join_thread", None)
+    if cancel is not None:
+        cancel()
+
+
 def _produce(pages, url: str, site: str, out, parent: int, stop_before: datetime | None, limit: int | None) -> None:
     """Child process: fetch and map pages ahead of the writer, in order, until the listing ends,
     the watermark or the limit (so reading ahead never costs the Hub extra requests)."""
     try:
         while url is not None:
             if os.getppid() != parent:  # the writer was killed: never read on alone
-                return
+                return _abandon(out)
             items, next_url = pages.fetch(url)
             entries = map_page(items, site)
             if limit is not None:
@@ -223,7 +231,7 @@ def _produce(pages, url: str, site: str, out, parent: int, stop_before: datetime
                     break
                 except queue.Full:
                     if os.getppid() != parent:  # the writer was killed: stop, never run on alone
-                        return
+                        return _abandon(out)
             url = next_url
     except CatalogError as exc:
         out.put(("error", str(exc), type(exc).__name__))
