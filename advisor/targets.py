@@ -74,56 +74,6 @@ class Target:
         return describe_target(self.to_dict())
 
     def to_dict(self) -> dict:
-        return {"max_latency_ms": self.max_latency_ms, "max_size_mb": self.max_size_mb,
-                "max_params": self.max_params, "max_memory_mb": self.max_memory_mb}
-
-
-@dataclass(frozen=True)
-class Target:
-    device: str | None  # profile name, None when no device was asked for
-    title: str | None
-    kind: str | None  # "this" | "edge" | "server"
-    batch_size: int
-    precision: str
-    budget: Budget
-    picked_by: str | None = None  # "--edge" | "--server" | "--device" | "--max-latency-ms"
-    budget_reason: str | None = None  # why the latency budget is what it is
-
-    @property
-    def short_title(self) -> str:
-        """"NVIDIA Jetson Orin Nano 8GB" rather than the datasheet-long title."""
-        if not self.title:
-            return "no device"
-        if self.kind == "this":
-            return "this machine"
-        return self.title.split(" (")[0]
-
-    def fps_label(self) -> str | None:
-        """"30 FPS" when the budget is a frame rate, else None."""
-        match = re.search(r"\d+ FPS", self.budget_reason or "")
-        return match.group(0) if match else None
-
-    def describe(self) -> str:
-        """One line for people: which target, how it was picked, and the budget."""
-        if self.device is None:
-            head = "Target: none (latency not considered; add --edge, --server or --device NAME)"
-        else:
-            how = f", picked by {self.picked_by}" if self.picked_by else ""
-            head = f"Target: {self.title} [{self.device}{how}], batch {self.batch_size}, {self.precision}"
-        limits = []
-        b = self.budget
-        if b.max_latency_ms is not None:
-            why = f" ({self.budget_reason})" if self.budget_reason else ""
-            limits.append(f"latency <= {b.max_latency_ms:.1f} ms{why}")
-        if b.max_size_mb is not None:
-            limits.append(f"size <= {b.max_size_mb:g} MB")
-        if b.max_params is not None:
-            limits.append(f"params <= {b.max_params / 1e6:g}M")
-        if b.max_memory_mb is not None:
-            limits.append(f"memory <= {b.max_memory_mb:g} MB")
-        return head + ("; budget: " + ", ".join(limits) if limits else "; no budget")
-
-    def to_dict(self) -> dict:
         return {"device": self.device, "title": self.title, "kind": self.kind, "batch_size": self.batch_size,
                 "precision": self.precision, "budget": self.budget.to_dict(), "picked_by": self.picked_by,
                 "budget_reason": self.budget_reason}
