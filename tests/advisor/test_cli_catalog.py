@@ -8,9 +8,7 @@ import sys
 
 import pytest
 
-from tests.conftest import fixture_records
-
-HEAVY = ("torch", "timm", "torchvision", "transformers", "ray")
+from tests.conftest import advisor_script, fixture_records
 
 
 @pytest.fixture
@@ -26,17 +24,7 @@ def db_url(tmp_path, monkeypatch):
 
 def run_cli(db_url: str, *args: str, check_modules: bool = False) -> subprocess.CompletedProcess:
     """Run `advisor` in a fresh interpreter, as a user would, loading the fixture snapshot."""
-    code = (
-        "import os, sys, json\n"
-        "from pathlib import Path\n"
-        "import catalog.snapshot as snapshot\n"
-        "snapshot.embedded_data_dir = lambda: Path(os.environ['ADVISOR_TEST_SNAPSHOT_DIR'])\n"
-        "from advisor.cli import main\n"
-        f"sys.argv = ['advisor', '--db', {db_url!r}, *{list(args)!r}]\n"
-        "try:\n    main()\nexcept SystemExit as exc:\n    code = exc.code or 0\nelse:\n    code = 0\n"
-        + (f"sys.stderr.write('HEAVY=' + json.dumps(sorted(m for m in {HEAVY!r} if m in sys.modules)))\n" if check_modules else "")
-        + "sys.exit(code)\n"
-    )
+    code = advisor_script(db_url, args, report_heavy=check_modules)
     return subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
 
 

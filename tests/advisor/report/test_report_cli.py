@@ -13,9 +13,7 @@ import pandas as pd
 import pytest
 from report_parsing import ids_in_csv, ids_in_html, ids_in_json, ids_in_markdown, markdown_table
 
-from tests.conftest import fixture_records
-
-HEAVY = ("torch", "timm", "torchvision", "transformers", "ray")
+from tests.conftest import advisor_script, fixture_records
 
 
 @pytest.fixture
@@ -31,17 +29,7 @@ def db_url(tmp_path, monkeypatch):
 
 def run_cli(db_url: str, *args: str, cwd=None) -> subprocess.CompletedProcess:
     """`advisor --db URL ARGS` in a fresh interpreter; stderr ends with the heavy modules loaded."""
-    code = (
-        "import os, sys, json\n"
-        "from pathlib import Path\n"
-        "import catalog.snapshot as snapshot\n"
-        "snapshot.embedded_data_dir = lambda: Path(os.environ['ADVISOR_TEST_SNAPSHOT_DIR'])\n"
-        "from advisor.cli import main\n"
-        f"sys.argv = ['advisor', '--db', {db_url!r}, *{list(args)!r}]\n"
-        "try:\n    main()\nexcept SystemExit as exc:\n    code = exc.code or 0\nelse:\n    code = 0\n"
-        f"sys.stderr.write('HEAVY=' + json.dumps(sorted(m for m in {HEAVY!r} if m in sys.modules)))\n"
-        "sys.exit(code)\n"
-    )
+    code = advisor_script(db_url, args, report_heavy=True)
     return subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=400, cwd=cwd)
 
 
