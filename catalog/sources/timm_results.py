@@ -73,6 +73,19 @@ class FileSummary:
     bad_rows: int = 0
     unmatched_examples: list[str] = field(default_factory=list)
 
+    def unmatch(self, example: str) -> None:
+        """Count a row no catalog entry takes, keeping a few examples for the summary."""
+        self.unmatched += 1
+        if len(self.unmatched_examples) < 3:
+            self.unmatched_examples.append(example)
+
+
+def _replace_rows(session: Session, table, stale, rows: list[dict]) -> None:
+    """Delete this table's previous import (`stale`) and insert its rows in chunks."""
+    session.execute(delete(table).where(*stale))
+    for start in range(0, len(rows), 1000):
+        session.execute(insert(table), rows[start : start + 1000])
+
 
 @dataclass
 class ImportSummary:
@@ -213,15 +226,11 @@ def import_timm_results(session: Session, inputs: list[str]) -> ImportSummary:
             for arch, bench in rows:
                 targets = [arch] if arch in tags else [t for t, size in by_arch.get(arch, ()) if size == bench.img_size]
                 if not targets:
-                    file_summary.unmatched += 1
-                    if len(file_summary.unmatched_examples) < 3:
-                        file_summary.unmatched_examples.append(f"{arch}@{bench.img_size}")
+                    file_summary.unmatch(f"{arch}@{bench.img_size}")
                     continue
                 file_summary.matched += 1
                 new_rows += [benchmark_row(f"timm:{t}", bench, ORIGIN, now) for t in targets]
-            session.execute(delete(Benchmark).where(Benchmark.origin == ORIGIN, Benchmark.source == source))
-            for start in range(0, len(new_rows), 1000):
-                session.execute(insert(Benchmark), new_rows[start : start + 1000])
+            _replace_rows(session, Benchmark, (Benchmark.origin == ORIGIN, Benchmark.source == source), new_rows)
             file_summary.figures = len(new_rows)
             summary.benchmarks += len(new_rows)
             touched.update(r["model_id"] for r in new_rows)
@@ -235,15 +244,11 @@ def import_timm_results(session: Session, inputs: list[str]) -> ImportSummary:
                 # timm's names are lower-case; a few published rows capitalise them (SelecSls60b).
                 tag = tag if tag in tags else tag.lower()
                 if tag not in tags:
-                    file_summary.unmatched += 1
-                    if len(file_summary.unmatched_examples) < 3:
-                        file_summary.unmatched_examples.append(tag)
+                    file_summary.unmatch(tag)
                     continue
                 file_summary.matched += 1
                 new_rows += [metric_row(f"timm:{tag}", m, ORIGIN, now) for m in metrics]
-            session.execute(delete(Metric).where(Metric.origin == ORIGIN, Metric.dataset == dataset))
-            for start in range(0, len(new_rows), 1000):
-                session.execute(insert(Metric), new_rows[start : start + 1000])
+            _replace_rows(session, Metric, (Metric.origin == ORIGIN, Metric.dataset == dataset), new_rows)
             file_summary.figures = len(new_rows)
             summary.metrics += len(new_rows)
             touched.update(r["model_id"] for r in new_rows)
