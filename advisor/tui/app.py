@@ -18,6 +18,7 @@ from textual.widget import Widget
 from textual.widgets import Footer, Header, TabbedContent, TabPane
 
 from advisor.tui.browse import BrowsePane
+from advisor.tui.debounce import has_pending
 from advisor.tui.data import compare_document, device_choices, facet_options
 from advisor.tui.messages import ExportWritten, FacetsLoaded, Failed, StoreReady
 from catalog.errors import CatalogError
@@ -67,6 +68,11 @@ class AdvisorApp(App):
             yield TabPane("Compare", id="compare")
             yield TabPane("Probe", id="probe")
         yield Footer()
+
+    @property
+    def busy(self) -> bool:
+        """Work is under way or about to start: a worker running, or a debounced action waiting."""
+        return has_pending(self) or any(not worker.is_finished for worker in self.workers)
 
     def pane(self, tab: str) -> Widget | None:
         """The tab's pane widget, or None when the tab has not been shown yet."""

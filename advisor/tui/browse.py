@@ -6,7 +6,6 @@ from textual import on, work
 from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.message import Message
-from textual.timer import Timer
 from textual.widgets import Checkbox, DataTable, Input, Select, Static
 
 from advisor.tui.data import (
@@ -19,6 +18,7 @@ from advisor.tui.data import (
     default_device,
     model_detail,
 )
+from advisor.tui.debounce import Debouncer
 from advisor.tui.formatting import (
     accuracy_text,
     count_text,
@@ -63,8 +63,9 @@ class BrowsePane(Vertical):
         self.generation = 0
         self.total = 0
         self.loading_more = False
-        self._search_timer: Timer | None = None
-        self._detail_timer: Timer | None = None
+        self._search_debounce = Debouncer(self, 0.2)
+        # Holding an arrow key should not fire a detail query per row passed.
+        self._detail_debounce = Debouncer(self, 0.12)
         self._client_sort: str | None = None
 
     def compose(self) -> ComposeResult:
@@ -192,15 +193,12 @@ class BrowsePane(Vertical):
 
     @on(Input.Changed, "#search")
     def search_changed(self, event: Input.Changed) -> None:
-        if self._search_timer is not None:
-            self._search_timer.stop()
         # Wait for a pause in typing so each keystroke does not start a query.
-        self._search_timer = self.set_timer(0.2, lambda: self.apply(text=event.value))
+        self._search_debounce.schedule(lambda: self.apply(text=event.value))
 
     @on(Input.Submitted, "#search")
     def search_submitted(self, event: Input.Submitted) -> None:
-        if self._search_timer is not None:
-            self._search_timer.stop()
+        self._search_debounce.cancel()
         if event.value != self.filters.text:
             self.apply(text=event.value)
         self.focus_table()
@@ -255,10 +253,7 @@ class BrowsePane(Vertical):
         self.load_more()
 
     def schedule_detail(self) -> None:
-        if self._detail_timer is not None:
-            self._detail_timer.stop()
-        # Holding an arrow key should not fire a query per row passed.
-        self._detail_timer = self.set_timer(0.12, self._load_highlighted_detail)
+        self._detail_debounce.schedule(self._load_highlighted_detail)
 
     def _load_highlighted_detail(self) -> None:
         model_id = self.highlighted_id()

@@ -8,12 +8,12 @@ from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
-from textual.timer import Timer
 from textual.widgets import DataTable, Input, Label, Select, Static
 from textual_plotext import PlotextPlot
 
 from advisor.tui.chart import draw_tradeoff
 from advisor.tui.data import RecommendControls, run_recommend
+from advisor.tui.debounce import Debouncer
 from advisor.tui.formatting import count_text, float_text, latency_text
 from advisor.tui.messages import FacetsLoaded, Failed, RecommendationReady
 from catalog.errors import CatalogError
@@ -38,7 +38,8 @@ class RecommendPane(Horizontal):
         self.generation = 0
         self.document: dict | None = None
         self.stale = False  # controls changed while the tab was hidden
-        self._timer: Timer | None = None
+        # Typing "30" in max latency should rank once, not for "3" and then "30".
+        self._rank_debounce = Debouncer(self, 0.2)
 
     def compose(self) -> ComposeResult:
         with VerticalScroll(id="r-controls"):
@@ -123,10 +124,7 @@ class RecommendPane(Horizontal):
         if updated == self.controls:
             return
         self.controls = updated
-        if self._timer is not None:
-            self._timer.stop()
-        # Typing "30" in max latency should rank once, not for "3" and then "30".
-        self._timer = self.set_timer(0.2, self.refresh_ranking)
+        self._rank_debounce.schedule(self.refresh_ranking)
 
     def refresh_ranking(self) -> None:
         if not self.controls.task or self.app.store is None:
