@@ -1,7 +1,8 @@
 """Latency and memory estimates from a model's computed figures, calibrated on measurements.
 
-Pure Python + numpy (scipy's NNLS for the fit): the advisor calls this at query time for
-thousands of candidates, so it never imports torch.
+Predicting is pure Python: the advisor calls it at query time for thousands of candidates
+from a fit cached on disk, and a cold `advisor recommend` cannot afford torch or even numpy
+(~100 ms). Only fitting imports numpy and scipy (NNLS), inside the functions that fit.
 
 The model, per calibration group (one device at one batch size / precision / thread count):
 
@@ -26,8 +27,6 @@ import math
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-
-import numpy as np
 
 MIN_FIT_ROWS = 6
 FAMILY_SHRINK = 1.0  # pseudo-count pulling a family factor towards 1
@@ -94,7 +93,7 @@ def _impute_layers(f: ModelFeatures) -> float:
     # Without a layer count, deeper nets have more params per GMAC only loosely; a log rule from
     # timm's zoo (resnet18 ~ 21, resnet50 ~ 54, vit_base ~ 50 linears, mobilenetv3 ~ 60) is the
     # least-bad guess, and the range reflects it.
-    return float(np.clip(25.0 + 12.0 * math.log1p(f.params_m), 10.0, 400.0))
+    return min(max(25.0 + 12.0 * math.log1p(f.params_m), 10.0), 400.0)
 
 
 _FAMILY = re.compile(r"^(?:tf_|tv_|legacy_|gluon_)?([a-z]+)(\d*)")
@@ -114,31 +113,52 @@ def family_of(model_id: str, fallback: str | None = None) -> str:
 
 
 def design_matrix(features: Sequence[ModelFeatures], batch_size: int = 1, act_ratio: float = 4.0,
-                  default_layers: float | None = None) -> np.ndarray:
+                  default_layers: float | None = None) -> list[list[float]]:
+    """One row of the latency model's terms per model (pure Python; fitting turns it into an array)."""
     rows = []
     for f in features:
         acts = f.activations_m if f.activations_m is not None else act_ratio * f.gmacs
         layers = float(f.layers) if f.layers else (default_layers or _impute_layers(f))
         rows.append([1.0, layers, f.params_m, batch_size * f.gmacs, batch_size * acts])
-    return np.asarray(rows, dtype=float).reshape(-1, 5)
+    return rows
+
+
+def _dot(row: Sequence[float], weights: Sequence[float]) -> float:
+    return sum(float(a) * float(b) for a, b in zip(row, weights))
+
+
+MEMORY_COLUMNS = (0, 2, 4)  # memory ~ constant + weights + activations
+# Bumped whenever LatencyFit's fields or meaning change: a fit pickled by an older version is
+# refused on load (pickle.UnpicklingError), so disk caches refit instead of predicting wrongly.
+FIT_FORMAT = 2
 
 
 @dataclass
 class LatencyFit:
-    """A fitted latency (and, when memory was measured, memory) model for one calibration group."""
+    """A fitted latency (and, when memory was measured, memory) model for one calibration group.
 
-    weights: np.ndarray
+    Holds plain floats and tuples only, so unpickling and predicting need no numpy."""
+
+    weights: tuple[float, ...]
     batch_size: int
     family_factor: dict[str, float]
     log_lo: float  # 10th percentile of leave-one-out log(measured / predicted)
     log_hi: float  # 90th percentile
     rows: int
     act_ratio: float
-    memory_weights: np.ndarray | None = None
+    memory_weights: tuple[float, ...] | None = None
     memory_spread: float = 0.2
     families_seen: frozenset[str] = field(default_factory=frozenset)
     anchors: tuple = ()  # (family, log GMACs, log params, log residual, activations per GMAC) per calibration model
     family_act_ratio: dict[str, float] = field(default_factory=dict)  # median activations per GMAC
+    format: int = FIT_FORMAT
+
+    def __setstate__(self, state: dict) -> None:
+        if state.get("format") != FIT_FORMAT:
+            import pickle
+
+            raise pickle.UnpicklingError(f"latency fit format {state.get('format')} is not {FIT_FORMAT}; refit")
+        self.__dict__.update(state)
 
     def _filled(self, features: Sequence[ModelFeatures]) -> list[ModelFeatures]:
         """Fill missing activation counts from the family's activations-per-GMAC (torchvision and
@@ -167,18 +187,19 @@ class LatencyFit:
         related = [k for k in self.family_factor if len(k) >= 4 and (family.startswith(k) or k.startswith(family))]
         return self.family_factor[max(related, key=len)] if related else 1.0
 
-    def predict(self, features: Sequence[ModelFeatures], batch_size: int = 1) -> np.ndarray:
+    def predict(self, features: Sequence[ModelFeatures], batch_size: int = 1) -> list[float]:
+        """Latency in ms per model, in the calibration group's setting."""
         features = self._filled(features)
-        x = design_matrix(features, batch_size, self.act_ratio)
-        base = x @ self.weights
-        factors = np.array([_anchored_factor(f, self.factor_for(f), self.anchors) for f in features])
-        return np.maximum(base * factors, 1e-3)
+        rows = design_matrix(features, batch_size, self.act_ratio)
+        return [max(_dot(row, self.weights) * _anchored_factor(f, self.factor_for(f), self.anchors), 1e-3)
+                for f, row in zip(features, rows)]
 
-    def predict_memory(self, features: Sequence[ModelFeatures], batch_size: int = 1) -> np.ndarray | None:
+    def predict_memory(self, features: Sequence[ModelFeatures], batch_size: int = 1) -> list[float] | None:
+        """Peak memory in MB per model, or None when the calibration group had no memory figures."""
         if self.memory_weights is None:
             return None
-        x = design_matrix(self._filled(features), batch_size, self.act_ratio)[:, [0, 2, 4]]
-        return np.maximum(x @ self.memory_weights, 0.1)
+        rows = design_matrix(self._filled(features), batch_size, self.act_ratio)
+        return [max(_dot([row[c] for c in MEMORY_COLUMNS], self.memory_weights), 0.1) for row in rows]
 
     def range_factors(self, feature: ModelFeatures) -> tuple[float, float]:
         """Multiplicative (low, high) range; wider for a family the fit has never seen."""
@@ -206,15 +227,17 @@ def _anchored_factor(f: ModelFeatures, family_factor: float, anchors: Sequence[t
     return math.exp(pull * best[1] + (1 - pull) * math.log(family_factor))
 
 
-def _anchors(features: Sequence[ModelFeatures], y: np.ndarray, base: np.ndarray) -> tuple:
+def _anchors(features: Sequence[ModelFeatures], y: Sequence[float], base: Sequence[float]) -> tuple:
     return tuple(
         (family_of(f.model_id, f.family), math.log(max(f.gmacs, 1e-6)), math.log(max(f.params_m, 1e-6)),
-         math.log(t / max(b, 1e-6)), (f.activations_m / f.gmacs) if f.activations_m and f.gmacs else None)
+         math.log(float(t) / max(float(b), 1e-6)), (f.activations_m / f.gmacs) if f.activations_m and f.gmacs else None)
         for f, t, b in zip(features, y, base)
     )
 
 
-def _nnls_relative(x: np.ndarray, y: np.ndarray) -> np.ndarray:
+def _nnls_relative(x, y):
+    """Non-negative weights minimising the squared *relative* error (rows divided by their target)."""
+    import numpy as np
     from scipy.optimize import nnls
 
     scale = np.maximum(np.abs(x).max(axis=0), 1e-12)  # column scaling keeps NNLS well conditioned
@@ -223,18 +246,19 @@ def _nnls_relative(x: np.ndarray, y: np.ndarray) -> np.ndarray:
     return w / scale
 
 
-def _family_factors(features: Sequence[ModelFeatures], log_residuals: np.ndarray) -> dict[str, float]:
+def _family_factors(features: Sequence[ModelFeatures], log_residuals: Sequence[float]) -> dict[str, float]:
     sums: dict[str, list[float]] = {}
     for f, r in zip(features, log_residuals):
         sums.setdefault(family_of(f.model_id, f.family), []).append(float(r))
     return {fam: math.exp(sum(v) / (len(v) + FAMILY_SHRINK)) for fam, v in sums.items()}
 
 
-def _fit_core(features: Sequence[ModelFeatures], y: np.ndarray, act_ratio: float, batch_size: int,
-              rounds: int = 6) -> tuple[np.ndarray, dict[str, float]]:
+def _fit_core(features: Sequence[ModelFeatures], y, act_ratio: float, batch_size: int, rounds: int = 6):
     """latency ~ family_factor * (x . w): alternate NNLS for w (rows scaled by their family's factor)
     and shrunk log-mean residuals for the factors, so neither absorbs the other's error."""
-    x = design_matrix(features, batch_size, act_ratio)
+    import numpy as np
+
+    x = np.asarray(design_matrix(features, batch_size, act_ratio), dtype=float).reshape(-1, 5)
     families = [family_of(f.model_id, f.family) for f in features]
     factors: dict[str, float] = {}
     w = np.zeros(x.shape[1])
@@ -247,7 +271,11 @@ def _fit_core(features: Sequence[ModelFeatures], y: np.ndarray, act_ratio: float
 
 
 def fit(observations: Sequence[Observation], batch_size: int = 1, with_range: bool = True) -> LatencyFit:
-    """Fit one calibration group (all rows at the same batch size). Needs MIN_FIT_ROWS rows."""
+    """Fit one calibration group (all rows at the same batch size). Needs MIN_FIT_ROWS rows.
+
+    Imports numpy and scipy (only fitting needs them); the returned fit predicts without them."""
+    import numpy as np
+
     obs = [o for o in observations if o.latency_ms and o.latency_ms > 0 and o.features.gmacs > 0]
     if len(obs) < MIN_FIT_ROWS:
         raise ValueError(f"{len(obs)} usable measurements; a fit needs at least {MIN_FIT_ROWS}")
@@ -257,7 +285,7 @@ def fit(observations: Sequence[Observation], batch_size: int = 1, with_range: bo
     act_ratio = float(np.median(ratios)) if ratios else 4.0
     w, fam = _fit_core(feats, y, act_ratio, batch_size)
     # Leave-one-out residuals give the range an honest width (in-sample residuals flatter it).
-    x_all = design_matrix(feats, batch_size, act_ratio)
+    x_all = np.asarray(design_matrix(feats, batch_size, act_ratio), dtype=float).reshape(-1, 5)
     loo = []
     for i in range(len(obs) if with_range else 0):
         keep = [j for j in range(len(obs)) if j != i]
@@ -270,25 +298,28 @@ def fit(observations: Sequence[Observation], batch_size: int = 1, with_range: bo
     memory_w, memory_spread = None, 0.2
     mem = [(f, o.memory_mb) for f, o in zip(feats, obs) if o.memory_mb and o.memory_mb > 0]
     if len(mem) >= MIN_FIT_ROWS:
-        xm = design_matrix([m[0] for m in mem], batch_size, act_ratio)[:, [0, 2, 4]]
+        xm = np.asarray(design_matrix([m[0] for m in mem], batch_size, act_ratio), dtype=float)[:, list(MEMORY_COLUMNS)]
         ym = np.array([m[1] for m in mem], dtype=float)
         memory_w = _nnls_relative(xm, ym)
         rel = np.abs(xm @ memory_w / ym - 1.0)
         memory_spread = float(max(0.1, np.percentile(rel, 90)))
     return LatencyFit(
-        weights=w, batch_size=batch_size, family_factor=fam, log_lo=float(lo), log_hi=float(hi), rows=len(obs), act_ratio=act_ratio,
-        memory_weights=memory_w, memory_spread=memory_spread,
+        weights=tuple(float(v) for v in w), batch_size=batch_size, family_factor={k: float(v) for k, v in fam.items()},
+        log_lo=float(lo), log_hi=float(hi), rows=len(obs), act_ratio=act_ratio,
+        memory_weights=tuple(float(v) for v in memory_w) if memory_w is not None else None, memory_spread=memory_spread,
         families_seen=frozenset(family_of(f.model_id, f.family) for f in feats),
-        anchors=_anchors(feats, y, x_all @ w), family_act_ratio=_family_act_ratios(feats),
+        anchors=_anchors(feats, [float(v) for v in y], [float(v) for v in x_all @ w]), family_act_ratio=_family_act_ratios(feats),
     )
 
 
 def _family_act_ratios(features: Sequence[ModelFeatures]) -> dict[str, float]:
+    import statistics
+
     ratios: dict[str, list[float]] = {}
     for f in features:
         if f.activations_m and f.gmacs:
             ratios.setdefault(family_of(f.model_id, f.family), []).append(f.activations_m / f.gmacs)
-    return {fam: float(np.median(v)) for fam, v in ratios.items()}
+    return {fam: float(statistics.median(v)) for fam, v in ratios.items()}
 
 
 @dataclass(frozen=True)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import math
+import pickle
 import random
 import subprocess
 import sys
@@ -11,7 +12,7 @@ import time
 
 import pytest
 
-from benchmarks.estimate import MIN_FIT_ROWS, ModelFeatures, Observation, estimate, family_of, fit
+from benchmarks.estimate import FIT_FORMAT, MIN_FIT_ROWS, ModelFeatures, Observation, estimate, family_of, fit
 from catalog.records import BenchmarkRecord, FigureKind, ModelRecord
 
 
@@ -224,3 +225,44 @@ def test_shipped_reference_calibrates_an_empty_store(empty_store):
         figure = latency_table(s, ["timm:resnet50_like"], "this")["timm:resnet50_like"]
     assert figure.kind == "estimated" and "reference:" in figure.source
     assert 1.0 < figure.latency_ms < 5000.0
+
+
+# ----------------------------------------------------------------------------- pure-Python prediction
+
+
+def test_importing_the_estimator_and_device_profiles_does_not_import_numpy():
+    code = (
+        "import sys\n"
+        "import benchmarks.estimate, advisor.devices\n"
+        "assert 'numpy' not in sys.modules and 'scipy' not in sys.modules, sorted(m for m in sys.modules if m.startswith(('numpy', 'scipy')))\n"
+    )
+    subprocess.run([sys.executable, "-c", code], check=True, timeout=60)
+
+
+def test_a_pickled_fit_predicts_in_a_fresh_interpreter_without_numpy(tmp_path):
+    data = synthetic(40)
+    fitted = fit(data[:30])
+    path = tmp_path / "fit.pkl"
+    path.write_bytes(pickle.dumps(fitted))
+    held = [o.features for o in data[30:]]
+    expected_latency = fitted.predict(held)
+    expected_memory = fitted.predict_memory(held)
+    code = (
+        "import pickle, sys\n"
+        "from benchmarks.estimate import ModelFeatures\n"
+        f"fitted = pickle.loads(open({str(path)!r}, 'rb').read())\n"
+        f"held = [ModelFeatures(*args) for args in {[(f.model_id, f.gmacs, f.params_m, f.activations_m, f.layers, f.family) for f in held]!r}]\n"
+        "print(repr((fitted.predict(held), fitted.predict_memory(held))))\n"
+        "assert 'numpy' not in sys.modules, 'predicting imported numpy'\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], check=True, timeout=60, capture_output=True, text=True).stdout
+    latency, memory = eval(out)  # noqa: S307 - our own repr of two float lists
+    assert latency == pytest.approx(expected_latency, rel=1e-9)
+    assert memory == pytest.approx(expected_memory, rel=1e-9)
+
+
+def test_a_fit_pickled_in_another_format_is_refused_so_caches_refit():
+    fitted = fit(synthetic(20))
+    fitted.format = FIT_FORMAT - 1
+    with pytest.raises(pickle.UnpicklingError, match="refit"):
+        pickle.loads(pickle.dumps(fitted))
