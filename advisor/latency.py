@@ -20,12 +20,11 @@ from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
-from sqlalchemy import func, select
-from sqlalchemy.orm import Session
+from typing import Any, NamedTuple
 
 from advisor.devices import DeviceProfile, cpu_profile_from_fingerprint, get_profile, list_profiles
 from benchmarks.estimate import MIN_FIT_ROWS, HardwareFigures, LatencyFit, ModelFeatures, Observation, estimate, fit
-from catalog.schema import Benchmark, Model
+from catalog.reader import Reader, as_reader, chunks, in_list, json_value, timestamp
 
 REFERENCE_ENV = "ADVISOR_LATENCY_REFERENCE"  # a folder to use instead of the shipped reference
 
@@ -71,7 +70,27 @@ def device_matches(profile: DeviceProfile, device_key: str) -> bool:
     return False
 
 
-def features_from_model(m: Model, override: dict | None = None) -> ModelFeatures | None:
+class ModelFigures(NamedTuple):
+    """The catalog columns an estimate needs (MODEL_FIGURES, in this order)."""
+
+    id: str
+    gmacs: float | None
+    params: int | None
+    activations_m: float | None
+    input_size: list | None
+    family: str | None
+    extra: dict | None
+
+    @classmethod
+    def from_row(cls, row: tuple) -> ModelFigures:
+        mid, gmacs, params, activations, input_size, family, extra = row
+        return cls(mid, gmacs, params, activations, json_value(input_size), family, json_value(extra))
+
+
+MODEL_FIGURES = "m.id, m.gmacs, m.params, m.activations_m, m.input_size, m.family, m.extra"
+
+
+def features_from_model(m: ModelFigures, override: dict | None = None) -> ModelFeatures | None:
     """A model's features from its catalog row (or a bench row's recorded features); None without GMACs/params."""
     o = override or {}
     extra = m.extra or {}
@@ -163,24 +182,29 @@ _FIT_CACHE: dict[tuple, LatencyFit | None] = {}
 FIT_CACHE_VERSION = 1  # bump when LatencyFit or the fitting code changes meaning
 
 
-def _store_groups(session: Session) -> tuple[CalibrationGroup, ...]:
-    ok = (Benchmark.status == "ok") & Benchmark.latency_ms.is_not(None) & Benchmark.kind.in_(("measured", "reported"))
-    count, last = session.execute(select(func.count(), func.max(Benchmark.id)).where(ok)).one()
-    cache_key = (str(session.get_bind().url), count, last)
+_USABLE = "b.status = 'ok' AND b.latency_ms IS NOT NULL AND b.kind IN ('measured', 'reported')"
+
+
+def _store_groups(db: Reader) -> tuple[CalibrationGroup, ...]:
+    count, last = db.first(f"SELECT count(*), max(b.id) FROM benchmarks b WHERE {_USABLE}")
+    cache_key = (db.url, count, last)
     if cache_key in _STORE_CACHE:
         return _STORE_CACHE[cache_key]
     buckets: dict[tuple, dict[str, Observation]] = {}
     fingerprints: dict[tuple, dict] = {}
-    for bench, model in session.execute(select(Benchmark, Model).join(Model, Model.id == Benchmark.model_id).where(ok).order_by(Benchmark.id)):
-        extra = bench.extra or {}
-        fp = bench.device_fingerprint or {}
-        feats = features_from_model(model, _row_features(bench))
+    rows = db.rows(f"SELECT b.device, b.batch_size, b.precision, b.layout, b.img_size, b.latency_ms, b.peak_memory_mb, "
+                   f"b.device_fingerprint, b.extra, {MODEL_FIGURES} FROM benchmarks b JOIN models m ON m.id = b.model_id "
+                   f"WHERE {_USABLE} ORDER BY b.id")
+    for device, batch, precision, layout, img_size, latency, memory, fingerprint, bench_extra, *model in rows:
+        extra = json_value(bench_extra) or {}
+        fp = json_value(fingerprint) or {}
+        feats = features_from_model(ModelFigures.from_row(tuple(model)), _row_features(extra, img_size))
         if feats is None:
             continue
         threads = extra.get("threads") or fp.get("threads")
-        key = (bench.device, bench.batch_size, bench.precision, threads, bench.layout or "nchw")
+        key = (device, batch, precision, threads, layout or "nchw")
         # The latest row of a model at an input size wins within a group (a re-run replaces an older one).
-        buckets.setdefault(key, {})[f"{model.id}@{feats.img_size}"] = Observation(feats, float(bench.latency_ms), bench.peak_memory_mb)
+        buckets.setdefault(key, {})[f"{model[0]}@{feats.img_size}"] = Observation(feats, float(latency), memory)
         fingerprints.setdefault(key, fp)
     groups = tuple(
         CalibrationGroup(k[0], k[1], k[2], k[3], k[4], "store", _hardware_for(k[0], fingerprints[k]), tuple(v.values()))
@@ -191,9 +215,8 @@ def _store_groups(session: Session) -> tuple[CalibrationGroup, ...]:
     return groups
 
 
-def _row_features(bench: Benchmark) -> dict:
+def _row_features(extra: dict, img_size: int | None) -> dict:
     """Features recorded with a row: the harness's own count, or a timm table's gmacs/macts/params."""
-    extra = bench.extra or {}
     if extra.get("features"):
         return dict(extra["features"])
     found = {}
@@ -203,8 +226,8 @@ def _row_features(bench: Benchmark) -> dict:
         found["activations_m"] = extra["macts_m"]
     if extra.get("param_count_m"):
         found["params"] = extra["param_count_m"] * 1e6
-    if bench.img_size:
-        found["img_size"] = bench.img_size
+    if img_size:
+        found["img_size"] = img_size
     return found
 
 
@@ -260,11 +283,11 @@ def _transfer(profile: DeviceProfile, group: CalibrationGroup, batch: int, preci
     return 3, "cross"
 
 
-def choose_group(session: Session, profile: DeviceProfile, batch: int, precision: str, threads: int | None,
+def choose_group(db: Reader, profile: DeviceProfile, batch: int, precision: str, threads: int | None,
                  layout: str = "nchw") -> tuple[CalibrationGroup | None, LatencyFit | None, str]:
     """The closest calibration group with a usable fit, and how it is carried to the target."""
     folder = reference_dir()
-    groups = [*_store_groups(session), *_reference_groups(str(folder) if folder else None)]
+    groups = [*_store_groups(db), *_reference_groups(str(folder) if folder else None)]
     ranked = []
     for g in groups:
         if len(g.observations) < MIN_FIT_ROWS or g.hardware is None:
@@ -279,35 +302,33 @@ def choose_group(session: Session, profile: DeviceProfile, batch: int, precision
     return None, None, "prior"
 
 
-def _stored_figures(session: Session, ids: Sequence[str], profile: DeviceProfile, batch: int, precision: str,
+def _stored_figures(db: Reader, ids: Sequence[str], profile: DeviceProfile, batch: int, precision: str,
                     threads: int | None) -> dict[str, LatencyFigure]:
     found: dict[str, tuple[int, LatencyFigure]] = {}
-    for start in range(0, len(ids), 900):
-        chunk = list(ids[start : start + 900])
-        rows = session.scalars(
-            select(Benchmark).where(
-                Benchmark.model_id.in_(chunk), Benchmark.batch_size == batch, Benchmark.precision == precision,
-                Benchmark.status == "ok", Benchmark.latency_ms.is_not(None), Benchmark.kind.in_(("measured", "reported")),
-            ).order_by(Benchmark.id)
-        )
-        for b in rows:
-            if not device_matches(profile, b.device):
+    for chunk in chunks(list(ids)):
+        params: dict[str, Any] = {"batch": batch, "precision": precision}
+        rows = db.rows(
+            "SELECT b.model_id, b.device, b.kind, b.latency_ms, b.latency_p90_ms, b.peak_memory_mb, b.extra, "
+            "b.device_fingerprint, b.obtained_at, b.origin, b.source FROM benchmarks b "
+            f"WHERE b.model_id IN ({in_list(params, 'id', chunk)}) AND b.batch_size = :batch "
+            f"AND b.precision = :precision AND {_USABLE} ORDER BY b.id", params)
+        for model_id, device, kind, latency, p90, memory, extra, fingerprint, obtained, origin, source in rows:
+            if not device_matches(profile, device):
                 continue
-            row_threads = (b.extra or {}).get("threads") or (b.device_fingerprint or {}).get("threads")
+            row_threads = (json_value(extra) or {}).get("threads") or (json_value(fingerprint) or {}).get("threads")
             if threads and row_threads and row_threads != threads:
                 continue
-            rank = 2 if b.kind == "measured" else 1
-            p90 = b.latency_p90_ms
-            when = b.obtained_at.date().isoformat() if b.obtained_at else "unknown date"
-            source = f"{b.kind} on {b.device}" + (f" ({row_threads} threads)" if row_threads else "") + f", {b.origin or b.source}, {when}"
-            figure = LatencyFigure(float(b.latency_ms), b.kind, (float(b.latency_ms), float(p90 or b.latency_ms)),
-                                   b.peak_memory_mb, source, p90)
-            if b.model_id not in found or rank >= found[b.model_id][0]:
-                found[b.model_id] = (rank, figure)
+            rank = 2 if kind == "measured" else 1
+            obtained_at = timestamp(obtained)
+            when = obtained_at.date().isoformat() if obtained_at else "unknown date"
+            described = f"{kind} on {device}" + (f" ({row_threads} threads)" if row_threads else "") + f", {origin or source}, {when}"
+            figure = LatencyFigure(float(latency), kind, (float(latency), float(p90 or latency)), memory, described, p90)
+            if model_id not in found or rank >= found[model_id][0]:
+                found[model_id] = (rank, figure)
     return {k: v[1] for k, v in found.items()}
 
 
-def latency_table(session: Session, model_ids: Sequence[str], device: str, batch_size: int = 1,
+def latency_table(db: Reader | Any, model_ids: Sequence[str], device: str, batch_size: int = 1,
                   precision: str = "fp32", threads: int | None = None, layout: str = "nchw") -> dict[str, LatencyFigure]:
     """Latency per model on `device` (a profile name): measured beats reported beats estimated.
 
@@ -318,20 +339,22 @@ def latency_table(session: Session, model_ids: Sequence[str], device: str, batch
     profile.check_precision(precision)
     if threads is None and profile.processor == "cpu":
         threads = profile.cores  # torch's default: one thread per usable core
+    db = as_reader(db)
     ids = list(dict.fromkeys(model_ids))
-    out = _stored_figures(session, ids, profile, batch_size, precision, threads)
+    out = _stored_figures(db, ids, profile, batch_size, precision, threads)
     missing = [i for i in ids if i not in out]
     if not missing:
         return out
     features: list[ModelFeatures] = []
-    for start in range(0, len(missing), 900):
-        for m in session.scalars(select(Model).where(Model.id.in_(missing[start : start + 900]))):
-            f = features_from_model(m)
+    for chunk in chunks(missing):
+        params: dict[str, Any] = {}
+        for row in db.rows(f"SELECT {MODEL_FIGURES} FROM models m WHERE m.id IN ({in_list(params, 'id', chunk)})", params):
+            f = features_from_model(ModelFigures.from_row(row))
             if f is not None:
                 features.append(f)
     if not features:
         return out
-    group, fitted, kind = choose_group(session, profile, batch_size, precision, threads, layout)
+    group, fitted, kind = choose_group(db, profile, batch_size, precision, threads, layout)
     target = profile.hardware()
     if group is None:
         basis = f"estimated from {profile.name}'s datasheet alone (no calibration data)"

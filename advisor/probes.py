@@ -9,18 +9,22 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from pathlib import Path
-
-from sqlalchemy import select
-from sqlalchemy.orm import Session
+from typing import TYPE_CHECKING
 
 from advisor.facts import ProbeFigure, probe_from_metrics, probe_from_outcome
 from catalog.candidates import Candidate
-from catalog.schema import Metric, ProbeRun
+
+if TYPE_CHECKING:
+    from sqlalchemy.orm import Session
 
 PROBE_PREFIX = "probe:"
 
 
 def _known_fingerprint(session: Session, fingerprint: str) -> bool:
+    from sqlalchemy import select
+
+    from catalog.schema import Metric, ProbeRun
+
     if session.scalar(select(ProbeRun.id).where(ProbeRun.dataset_fingerprint == fingerprint).limit(1)):
         return True
     return session.scalar(select(Metric.id).where(Metric.dataset == PROBE_PREFIX + fingerprint).limit(1)) is not None
@@ -28,6 +32,10 @@ def _known_fingerprint(session: Session, fingerprint: str) -> bool:
 
 def resolve_probe_dataset(session: Session, dataset: str, notes: list[str]) -> str | None:
     """`--dataset` (a path probed before, or a fingerprint) -> "probe:<fingerprint>", or None with a note."""
+    from sqlalchemy import select
+
+    from catalog.schema import ProbeRun
+
     text = dataset.strip().removeprefix(PROBE_PREFIX)
     path = Path(text).expanduser()
     candidates = [text]

@@ -1,6 +1,6 @@
 """The ranking engine: hard constraints, then the Pareto front, then a ranking by preference.
 
-`recommend(session, request)` answers `advisor recommend`; `compare(session, ids)` answers
+`recommend(db, request)` answers `advisor recommend`; `compare(db, ids)` answers
 `advisor compare`. Both return a Recommendation whose `to_dict()` is the DESIGN.md JSON shape, so
 the CLI, the TUI and reports are thin views over one call. The engine works on plain dataclasses
 (catalog.candidates) and a latency function with the advisor.latency contract, injectable for tests.
@@ -18,8 +18,6 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy.orm import Session
-
 from advisor.constraints import apply_constraints, build_constraints
 from advisor.domains import parse_domain
 from advisor.explain import explanation, references, warnings_for
@@ -31,6 +29,7 @@ from advisor.targets import Target, resolve_target
 from advisor.tasks import TASKS, Task, resolve_task
 from catalog.candidates import Candidate, fetch_candidates, load_candidates
 from catalog.errors import UsageError
+from catalog.reader import Reader, session_of
 
 PREFERENCES = ("balanced", "accuracy", "speed", "size")
 # Weights of (accuracy, speed, size) in the balanced score; the others sort on one axis.
@@ -72,11 +71,11 @@ def default_latency_fn() -> LatencyFn:
     return latency_table
 
 
-def _latencies(session: Session, ids: list[str], target: Target, latency_fn: LatencyFn | None) -> Mapping[str, LatencyLike]:
+def _latencies(db: Reader | Any, ids: list[str], target: Target, latency_fn: LatencyFn | None) -> Mapping[str, LatencyLike]:
     if target.device is None or not ids:
         return {}
     fn = latency_fn or default_latency_fn()
-    return fn(session, ids, target.device, batch_size=target.batch_size, precision=target.precision)
+    return fn(db, ids, target.device, batch_size=target.batch_size, precision=target.precision)
 
 
 def _validate(request: RecommendRequest, task: Task) -> None:
@@ -223,7 +222,7 @@ def _rank(facts: list[Facts], *, task: Task, bench, target: Target, prefer: str,
     return ranked
 
 
-def recommend(session: Session, request: RecommendRequest, *, latency_fn: LatencyFn | None = None,
+def recommend(db: Reader | Any, request: RecommendRequest, *, latency_fn: LatencyFn | None = None,
               devices: Any = None) -> Recommendation:
     """Rank the catalog's models for `request` (see the module docstring for the order)."""
     resolved = resolve_task(request.task)
@@ -238,10 +237,10 @@ def recommend(session: Session, request: RecommendRequest, *, latency_fn: Latenc
     if domain_query is not None and not domain_query.domains:
         notes.append(f"domain '{request.domain}' is not in the domain vocabulary; matched by its words in card text")
     tags, datasets = domain_query.facet_values() if domain_query else ((), ())
-    probe_ds = resolve_probe_dataset(session, request.dataset, notes) if request.dataset else None
-    outcomes = probe_outcomes(session, probe_ds) if probe_ds else {}
+    probe_ds = resolve_probe_dataset(session_of(db), request.dataset, notes) if request.dataset else None
+    outcomes = probe_outcomes(session_of(db), probe_ds) if probe_ds else {}
     pool = fetch_candidates(
-        session, [task.name], [(b.dataset, b.metric) for b in task.benchmarks], domain_tags=tags,
+        db, [task.name], [(b.dataset, b.metric) for b in task.benchmarks], domain_tags=tags,
         domain_datasets=datasets, probe_dataset=probe_ds, extra_ids=list(outcomes),
         with_text=bool(domain_query or resolved.terms))
     if not pool.candidates:
@@ -254,7 +253,7 @@ def recommend(session: Session, request: RecommendRequest, *, latency_fn: Latenc
     # Catalog-only constraints first, so latency is estimated only for models that can still fit.
     first = [c for c in constraints if c.name in CATALOG_CONSTRAINTS]
     early = apply_constraints(facts, first, task.title.lower())
-    latencies = _latencies(session, [f.id for f in early.kept], target, latency_fn)
+    latencies = _latencies(db, [f.id for f in early.kept], target, latency_fn)
     for f in early.kept:
         f.latency = latencies.get(f.id)
     report = apply_constraints(early.kept, [c for c in constraints if c.name not in CATALOG_CONSTRAINTS],
@@ -278,7 +277,7 @@ def recommend(session: Session, request: RecommendRequest, *, latency_fn: Latenc
         excluded=report.excluded, unknown=report.unknown, notes=notes, task=task)
 
 
-def compare(session: Session, model_ids: Sequence[str], device: str | None = None, *,
+def compare(db: Reader | Any, model_ids: Sequence[str], device: str | None = None, *,
             latency_fn: LatencyFn | None = None, devices: Any = None, batch_size: int = 1,
             precision: str = "fp32") -> Recommendation:
     """Side by side: every figure with its kind and source, on the task most of the models share."""
@@ -286,8 +285,8 @@ def compare(session: Session, model_ids: Sequence[str], device: str | None = Non
 
     if len(model_ids) < 1:
         raise UsageError("Give at least one model id to compare.")
-    ids = list(dict.fromkeys(resolve_model_id(session, m) for m in model_ids))
-    candidates = load_candidates(session, ids)
+    ids = list(dict.fromkeys(resolve_model_id(db, m) for m in model_ids))
+    candidates = load_candidates(db, ids)
     counts: dict[str, int] = {}
     for c in candidates:
         for t in c.tasks:
@@ -299,13 +298,13 @@ def compare(session: Session, model_ids: Sequence[str], device: str | None = Non
                             precision=precision, max_latency_ms=None, max_size_mb=None, max_params=None,
                             max_memory_mb=None, devices=devices)
     bench = comparison_benchmark(task.name, candidates)
-    latencies = _latencies(session, ids, target, latency_fn)
+    latencies = _latencies(db, ids, target, latency_fn)
     facts = _facts(candidates, task, bench, latencies, None, (), {})
     ranked = _rank(facts, task=task, bench=bench, target=target, prefer="balanced", domain_query=None, terms=(),
                    license_filter="any")
     notes = [] if all(task.name in c.tasks for c in candidates) else [
         f"compared on {task.name}; models without that task show as unrated"]
-    all_metrics = metrics_for(session, ids)
+    all_metrics = metrics_for(db, ids)
     return Recommendation(
         query={"models": ids, "device": device, "task": task.name}, target=target, candidates=ranked,
         total=len(ranked), bench=bench, excluded={}, unknown={}, notes=notes, task=task,

@@ -17,10 +17,9 @@ from dataclasses import dataclass, field
 from functools import cached_property
 from datetime import datetime
 
-from sqlalchemy import Text, and_, exists, func, or_, select, text, type_coerce
-from sqlalchemy.orm import Session
+from typing import Any
 
-from catalog.schema import Metric, Model, ModelFacet
+from catalog.reader import Reader, as_reader, chunks, in_list, json_value, timestamp
 
 CHUNK = 500
 
@@ -92,65 +91,70 @@ class CandidatePool:
     unrated_total: int | None  # how many unrated models of the task exist (None: not counted)
 
 
-_COLUMNS = (Model.id, Model.name, Model.source, type_coerce(Model.tasks, Text), type_coerce(Model.domains, Text),
-            type_coerce(Model.pretrain_datasets, Text), Model.family, Model.modality, Model.params, Model.gmacs,
-            Model.size_mb, Model.license, Model.downloads, type_coerce(Model.provenance, Text))
+_COLUMNS = ("m.id, m.name, m.source, m.tasks, m.domains, m.pretrain_datasets, m.family, m.modality, m.params, "
+            "m.gmacs, m.size_mb, m.license, m.downloads, m.provenance")
+_METRIC_COLUMNS = ("x.model_id, x.task, x.dataset, x.metric, x.value, x.kind, x.source, x.higher_is_better, "
+                   "x.obtained_at, x.device, x.extra")
 
 
-def _chunks(items: Sequence[str]) -> Iterable[Sequence[str]]:
-    for start in range(0, len(items), CHUNK):
-        yield items[start : start + CHUNK]
+def _columns(with_text: bool) -> str:
+    return _COLUMNS + (", m.summary" if with_text else "")
 
 
-def _benchmark_clause(tasks: Sequence[str], benchmarks: Sequence[tuple[str, str]]):
-    return and_(
-        Metric.task.in_(tasks),
-        or_(*[and_(Metric.dataset == d, Metric.metric == m) for d, m in benchmarks]),
-        Metric.kind != "probe",
-    )
+def _metric(row: Sequence) -> CandidateMetric:
+    """A CandidateMetric from the tail of a _METRIC_COLUMNS row (model_id dropped)."""
+    task, dataset, metric, value, kind, source, higher, obtained, device, extra = row
+    return CandidateMetric(task, dataset, metric, value, kind, source, True if higher is None else bool(higher),
+                           timestamp(obtained), device, json_value(extra))
 
 
-def _task_ids(tasks: Sequence[str]):
-    return select(ModelFacet.model_id).where(ModelFacet.facet == "task", ModelFacet.value.in_(tasks))
+def _task_ids(params: dict[str, Any], tasks: Sequence[str]) -> str:
+    return f"SELECT model_id FROM model_facets WHERE facet = 'task' AND value IN ({in_list(params, 'task', tasks)})"
 
 
-def _prefix_clause(column, prefixes: Sequence[str]):
+def _prefix_clause(params: dict[str, Any], column: str, prefixes: Sequence[str]) -> str:
     # A range instead of LIKE so the facet primary key index is used on every backend.
-    return or_(*[and_(column >= p, column < p[:-1] + chr(ord(p[-1]) + 1)) for p in prefixes if p])
+    ranges = []
+    for i, p in enumerate(p for p in prefixes if p):
+        params[f"lo_{i}"], params[f"hi_{i}"] = p, p[:-1] + chr(ord(p[-1]) + 1)
+        ranges.append(f"({column} >= :lo_{i} AND {column} < :hi_{i})")
+    return f"({' OR '.join(ranges)})" if ranges else "0 = 1"
 
 
-def _catalog_size(session: Session) -> int:
+def _catalog_size(db: Reader) -> int:
     """About how many models the store holds (SQLite: the largest rowid, O(1))."""
-    if session.get_bind().dialect.name == "sqlite":
-        return session.scalar(text("SELECT max(rowid) FROM models")) or 0
-    return session.scalar(select(func.count()).select_from(Model)) or 0
+    if db.dialect == "sqlite":
+        return db.scalar("SELECT max(rowid) FROM models") or 0
+    return db.scalar("SELECT count(*) FROM models") or 0
 
 
-def _top_unrated(session: Session, tasks: Sequence[str], rated: set[str], limit: int) -> list[str]:
+def _top_unrated(db: Reader, tasks: Sequence[str], rated: set[str], limit: int) -> list[str]:
     """The most downloaded models of `tasks` without a canonical figure.
 
     Two plans, whichever reads fewer rows: sort the task's own models (cost ~ the task's size),
     or walk the downloads index checking task membership per row (cost ~ limit x catalog / task
     size: cheap for the big tasks, text generation is a fifth of the Hub).
     """
-    size = session.scalar(select(func.count()).select_from(ModelFacet).where(
-        ModelFacet.facet == "task", ModelFacet.value.in_(list(tasks)))) or 0
+    params: dict[str, Any] = {}
+    members = in_list(params, "task", tasks)
+    size = db.scalar(f"SELECT count(*) FROM model_facets WHERE facet = 'task' AND value IN ({members})", params) or 0
     if not size:
         return []
     page = limit + 20
-    sqlite = session.get_bind().dialect.name == "sqlite"
     # SQLite sorts NULLs last in DESC order by itself, and then the plain index serves the order.
-    by_downloads = Model.downloads.desc() if sqlite else Model.downloads.desc().nulls_last()
-    if size <= page * _catalog_size(session) / size:
-        stmt = select(Model.id).where(Model.id.in_(_task_ids(tasks)))
+    by_downloads = "m.downloads DESC" if db.dialect == "sqlite" else "m.downloads DESC NULLS LAST"
+    if size <= page * _catalog_size(db) / size:
+        where = f"m.id IN ({_task_ids(params, tasks)})"
     else:
-        has_task = exists().where(ModelFacet.facet == "task", ModelFacet.value.in_(list(tasks)),
-                                  ModelFacet.model_id == Model.id)
-        stmt = select(Model.id).where(has_task)
+        where = (f"EXISTS (SELECT 1 FROM model_facets f WHERE f.facet = 'task' AND f.value IN ({members}) "
+                 "AND f.model_id = m.id)")
+    params["limit"] = page
     found: list[str] = []
     offset = 0
     while len(found) < limit:
-        rows = session.scalars(stmt.order_by(by_downloads, Model.id).limit(page).offset(offset)).all()
+        params["offset"] = offset
+        rows = db.column(f"SELECT m.id FROM models m WHERE {where} ORDER BY {by_downloads}, m.id "
+                         "LIMIT :limit OFFSET :offset", params)
         found += [r for r in rows if r not in rated]
         if len(rows) < page:
             break
@@ -158,12 +162,8 @@ def _top_unrated(session: Session, tasks: Sequence[str], rated: set[str], limit:
     return found[:limit]
 
 
-_METRIC_COLUMNS = (Metric.model_id, Metric.task, Metric.dataset, Metric.metric, Metric.value, Metric.kind, Metric.source,
-                   Metric.higher_is_better, Metric.obtained_at, Metric.device, Metric.extra)
-
-
 def fetch_candidates(
-    session: Session,
+    db: Reader | Any,
     tasks: Sequence[str],
     benchmarks: Sequence[tuple[str, str]],
     *,
@@ -180,44 +180,52 @@ def fetch_candidates(
     Rated models come from one indexed join (canonical metric rows -> their models), so the cost
     is one pass however many there are; the few others are loaded by id with all their task rows.
     """
-    conn = session.connection()
-    columns = _COLUMNS + ((Model.summary,) if with_text else ())
+    db = as_reader(db)
+    columns = _columns(with_text)
+    width = columns.count(",") + 1
     rated_rows: dict[str, tuple] = {}
     metrics: dict[str, list[CandidateMetric]] = {}
     if benchmarks:
-        stmt = (select(*columns, *_METRIC_COLUMNS).join_from(Metric, Model, Metric.model_id == Model.id)
-                .where(_benchmark_clause(tasks, benchmarks)).order_by(Metric.id))
-        width = len(columns)
-        for row in conn.execute(stmt):
-            rated_rows.setdefault(row[0], tuple(row[:width]))
-            metrics.setdefault(row[0], []).append(CandidateMetric(*row[width + 1 :]))
+        params: dict[str, Any] = {}
+        pairs = []
+        for i, (dataset, metric) in enumerate(benchmarks):
+            params[f"ds_{i}"], params[f"mt_{i}"] = dataset, metric
+            pairs.append(f"(x.dataset = :ds_{i} AND x.metric = :mt_{i})")
+        sql = (f"SELECT {columns}, {_METRIC_COLUMNS} FROM metrics x JOIN models m ON x.model_id = m.id "
+               f"WHERE x.task IN ({in_list(params, 'task', tasks)}) AND ({' OR '.join(pairs)}) AND x.kind != 'probe' "
+               "ORDER BY x.id")
+        for row in db.rows(sql, params):
+            rated_rows.setdefault(row[0], row[:width])
+            metrics.setdefault(row[0], []).append(_metric(row[width + 1 :]))
     rated = set(rated_rows)
     ids: dict[str, None] = {}
     if unrated_limit:
-        ids.update(dict.fromkeys(_top_unrated(session, tasks, rated, unrated_limit)))
+        ids.update(dict.fromkeys(_top_unrated(db, tasks, rated, unrated_limit)))
     if domain_tags or domain_datasets:
-        facet_match = or_(
-            and_(ModelFacet.facet == "domain", ModelFacet.value.in_(list(domain_tags))),
-            and_(ModelFacet.facet == "dataset", _prefix_clause(ModelFacet.value, list(domain_datasets))),
-        )
-        in_domain = select(ModelFacet.model_id).where(facet_match).where(ModelFacet.model_id.in_(_task_ids(tasks)))
-        ids.update(dict.fromkeys(session.scalars(in_domain.distinct().limit(domain_limit))))
+        params = {"limit": domain_limit}
+        facet_match = (f"((facet = 'domain' AND value IN ({in_list(params, 'tag', domain_tags)})) OR "
+                       f"(facet = 'dataset' AND {_prefix_clause(params, 'value', domain_datasets)}))")
+        ids.update(dict.fromkeys(db.column(
+            f"SELECT DISTINCT model_id FROM model_facets WHERE {facet_match} AND model_id IN ({_task_ids(params, tasks)}) "
+            "LIMIT :limit", params)))
     if probe_dataset:
-        probed = select(*_METRIC_COLUMNS).where(Metric.task.in_(list(tasks)), Metric.dataset == probe_dataset)
-        for row in conn.execute(probed.order_by(Metric.id)):
+        params = {"dataset": probe_dataset}
+        sql = (f"SELECT {_METRIC_COLUMNS} FROM metrics x WHERE x.task IN ({in_list(params, 'task', tasks)}) "
+               "AND x.dataset = :dataset ORDER BY x.id")
+        for row in db.rows(sql, params):
             if row[0] in rated:
-                metrics[row[0]].append(CandidateMetric(*row[1:]))
+                metrics[row[0]].append(_metric(row[1:]))
             else:
                 ids[row[0]] = None
     ids.update(dict.fromkeys(extra_ids))
-    others = load_candidates(session, [i for i in ids if i not in rated], tasks, with_text=with_text)
+    others = load_candidates(db, [i for i in ids if i not in rated], tasks, with_text=with_text)
     candidates = [_candidate(row, metrics[mid]) for mid, row in sorted(rated_rows.items())] + others
     return CandidatePool(candidates=candidates, rated_ids=frozenset(rated), unrated_total=None)
 
 
-def _candidate(row: tuple, metrics: Sequence[CandidateMetric]) -> Candidate:
-    (mid, name, source, tasks_, domains, datasets, family, modality, params, gmacs, size_mb, license_,
-     downloads, provenance, *text) = row
+def _candidate(row: Sequence, metrics: Sequence[CandidateMetric]) -> Candidate:
+    (mid, name, source, tasks_, domains, datasets, family, modality, params, gmacs, size_mb, license_, downloads,
+     provenance, *text) = row
     return Candidate(
         id=mid, name=name, source=source, family=family, modality=modality, params=params, gmacs=gmacs,
         size_mb=size_mb, license=license_, downloads=downloads, summary=text[0] if text else None,
@@ -225,19 +233,21 @@ def _candidate(row: tuple, metrics: Sequence[CandidateMetric]) -> Candidate:
     )
 
 
-def load_candidates(session: Session, ids: Sequence[str], tasks: Sequence[str] | None = None,
+def load_candidates(db: Reader | Any, ids: Sequence[str], tasks: Sequence[str] | None = None,
                     *, with_text: bool = False) -> list[Candidate]:
     """Candidates for explicit ids (in the given order), with their metric rows (on `tasks` if given)."""
-    conn = session.connection()
-    columns = _COLUMNS + ((Model.summary,) if with_text else ())
+    db = as_reader(db)
+    columns = _columns(with_text)
     rows: dict[str, tuple] = {}
     metrics: dict[str, list[CandidateMetric]] = {i: [] for i in ids}
-    for chunk in _chunks(list(ids)):
-        for row in conn.execute(select(*columns).where(Model.id.in_(chunk))):
-            rows[row[0]] = tuple(row)
-        stmt = select(*_METRIC_COLUMNS).where(Metric.model_id.in_(chunk))
+    for chunk in chunks(list(ids), CHUNK):
+        params: dict[str, Any] = {}
+        members = in_list(params, "id", chunk)
+        for row in db.rows(f"SELECT {columns} FROM models m WHERE m.id IN ({members})", params):
+            rows[row[0]] = row
+        sql = f"SELECT {_METRIC_COLUMNS} FROM metrics x WHERE x.model_id IN ({members})"
         if tasks:
-            stmt = stmt.where(Metric.task.in_(list(tasks)))
-        for m in conn.execute(stmt.order_by(Metric.id)):
-            metrics[m[0]].append(CandidateMetric(*m[1:]))
+            sql += f" AND x.task IN ({in_list(params, 'task', tasks)})"
+        for m in db.rows(sql + " ORDER BY x.id", params):
+            metrics[m[0]].append(_metric(m[1:]))
     return [_candidate(rows[i], metrics[i]) for i in ids if i in rows]

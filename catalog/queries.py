@@ -1,4 +1,8 @@
-"""Read queries over the store. Each takes a Session and returns plain dataclasses, never ORM rows."""
+"""Read queries over the store, as SQL text run through a catalog.reader.Reader.
+
+Each takes a Reader (or a SQLAlchemy Session, wrapped on the way in) and returns plain
+dataclasses. They never import SQLAlchemy themselves, so the read-only commands can run them on
+the stdlib sqlite3 module and start fast (see catalog/reader.py)."""
 
 from __future__ import annotations
 
@@ -7,11 +11,10 @@ import re
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from sqlalchemy import Float, Integer, Select, String, and_, exists, func, literal_column, or_, select, text
-from sqlalchemy.orm import Session
+from typing import Any
 
 from catalog.errors import AmbiguousModelError, UnknownModelError, UsageError
-from catalog.schema import Benchmark, Metric, Model, ModelFacet, ProbeResult
+from catalog.reader import Reader, as_reader, boolean, chunks, in_list, json_value, timestamp
 
 SORT_FIELDS = ("relevance", "downloads", "likes", "params", "gmacs", "size", "name", "updated")
 PERMISSIVE_LICENSES = frozenset(
@@ -116,11 +119,44 @@ class SearchResult:
     results: list[ModelSummary]
 
 
-def summary_of(m: Model) -> ModelSummary:
+SUMMARY_COLUMNS = ("m.id, m.name, m.source, m.tasks, m.domains, m.family, m.params, m.gmacs, m.size_mb, m.license, "
+                   "m.downloads, m.origin, m.pretrain_datasets")
+METRIC_COLUMNS = ("model_id, task, dataset, metric, value, kind, source, split, higher_is_better, device, obtained_at, "
+                  "notes, extra")
+BENCHMARK_COLUMNS = ("device, batch_size, precision, latency_ms, kind, source, layout, img_size, latency_p90_ms, "
+                     "throughput_per_s, peak_memory_mb, status, error, device_fingerprint, obtained_at")
+DETAIL_COLUMNS = (SUMMARY_COLUMNS + ", m.modality, m.architecture, m.activations_m, m.input_size, m.test_input_size, "
+                  "m.papers, m.hub_repo, m.homepage, m.library, m.summary, m.num_classes, m.likes, m.updated_at, "
+                  "m.provenance, m.extra")
+
+
+def summary_from_row(row: tuple) -> ModelSummary:
+    """A ModelSummary from a row that starts with SUMMARY_COLUMNS."""
+    mid, name, source, tasks, domains, family, params, gmacs, size_mb, license_, downloads, origin, datasets = row[:13]
     return ModelSummary(
-        id=m.id, name=m.name, source=m.source, tasks=list(m.tasks or []), domains=list(m.domains or []),
-        family=m.family, params=m.params, gmacs=m.gmacs, size_mb=m.size_mb, license=m.license,
-        downloads=m.downloads, origin=m.origin, pretrain_datasets=list(m.pretrain_datasets or []),
+        id=mid, name=name, source=source, tasks=list(json_value(tasks) or []), domains=list(json_value(domains) or []),
+        family=family, params=params, gmacs=gmacs, size_mb=size_mb, license=license_, downloads=downloads,
+        origin=origin, pretrain_datasets=list(json_value(datasets) or []),
+    )
+
+
+def _metric_view(row: tuple) -> MetricView:
+    """A MetricView from a METRIC_COLUMNS row (model_id first, dropped)."""
+    _, task, dataset, metric, value, kind, source, split, higher, device, obtained, notes, extra = row
+    return MetricView(
+        task=task, dataset=dataset, metric=metric, value=value, kind=kind, source=source, split=split,
+        higher_is_better=bool(boolean(higher) if higher is not None else True), device=device,
+        obtained_at=timestamp(obtained), notes=notes, extra=json_value(extra),
+    )
+
+
+def _benchmark_view(row: tuple) -> BenchmarkView:
+    (device, batch, precision, latency, kind, source, layout, img_size, p90, throughput, memory, status, error,
+     fingerprint, obtained) = row
+    return BenchmarkView(
+        device=device, batch_size=batch, precision=precision, latency_ms=latency, kind=kind, source=source,
+        layout=layout, img_size=img_size, latency_p90_ms=p90, throughput_per_s=throughput, peak_memory_mb=memory,
+        status=status, error=error, device_fingerprint=json_value(fingerprint), obtained_at=timestamp(obtained),
     )
 
 
@@ -135,214 +171,213 @@ def fts_expression(query: str) -> str | None:
     return " AND ".join(f'"{t}"*' for t in tokens)
 
 
-def license_clause(license_filter: str | None):
+def like_escape(text: str) -> str:
+    """`text` matched literally inside LIKE ... ESCAPE '\\'."""
+    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
+def license_clause(license_filter: str | None, params: dict[str, Any]) -> str | None:
     if not license_filter or license_filter.lower() == "any":
         return None
     if license_filter.lower() == "commercial":
-        return func.lower(Model.license).in_(sorted(PERMISSIVE_LICENSES))
-    return func.lower(Model.license) == license_filter.lower()
+        return f"lower(m.license) IN ({in_list(params, 'lic', sorted(PERMISSIVE_LICENSES))})"
+    params["license"] = license_filter.lower()
+    return "lower(m.license) = :license"
 
 
-def _filters(q: SearchQuery, correlated: bool = False) -> list:
-    """WHERE clauses for the facets. `correlated`: probe the facet primary key once per candidate
-    row (EXISTS) instead of materialising every model of the task, which is what a text search
-    over a few thousand FTS matches wants at a million models."""
+def _filters(q: SearchQuery, params: dict[str, Any], correlated: bool = False) -> list[str]:
+    """WHERE clauses (over `models m`) for the facets. `correlated`: probe the facet primary key
+    once per candidate row (EXISTS) instead of materialising every model of the task, which is
+    what a text search over a few thousand FTS matches wants at a million models."""
     clauses = []
     for facet, values in (("task", list(q.tasks)), ("domain", [q.domain.lower()] if q.domain else [])):
         if not values:
             continue
+        members = in_list(params, f"facet_{facet}", values)
         if correlated:
-            clauses.append(exists().where(ModelFacet.facet == facet, ModelFacet.value.in_(values), ModelFacet.model_id == Model.id))
+            clauses.append(f"EXISTS (SELECT 1 FROM model_facets f WHERE f.facet = '{facet}' AND f.value IN ({members}) "
+                           "AND f.model_id = m.id)")
         else:
-            clauses.append(Model.id.in_(select(ModelFacet.model_id).where(ModelFacet.facet == facet, ModelFacet.value.in_(values))))
-    lic = license_clause(q.license)
+            clauses.append(f"m.id IN (SELECT model_id FROM model_facets WHERE facet = '{facet}' AND value IN ({members}))")
+    lic = license_clause(q.license, params)
     if lic is not None:
         clauses.append(lic)
-    if q.max_params is not None:
-        clauses.append(Model.params <= q.max_params)
-    if q.min_params is not None:
-        clauses.append(Model.params >= q.min_params)
-    if q.max_size_mb is not None:
-        clauses.append(Model.size_mb <= q.max_size_mb)
-    if q.source:
-        clauses.append(Model.source == q.source)
+    for name, clause in (("max_params", "m.params <= :max_params"), ("min_params", "m.params >= :min_params"),
+                         ("max_size_mb", "m.size_mb <= :max_size_mb"), ("source", "m.source = :source")):
+        value = getattr(q, name)
+        if value is not None and value != "":
+            params[name] = value
+            clauses.append(clause)
     return clauses
 
 
+def _where(clauses: list[str]) -> str:
+    return f" WHERE {' AND '.join(clauses)}" if clauses else ""
+
+
 _ORDER = {
-    "downloads": lambda: (Model.downloads.desc().nulls_last(), Model.id),
-    "likes": lambda: (Model.likes.desc().nulls_last(), Model.id),
-    "params": lambda: (Model.params.asc().nulls_last(), Model.id),
-    "gmacs": lambda: (Model.gmacs.asc().nulls_last(), Model.id),
-    "size": lambda: (Model.size_mb.asc().nulls_last(), Model.id),
-    "name": lambda: (Model.name, Model.id),
-    "updated": lambda: (Model.updated_at.desc().nulls_last(), Model.id),
+    "downloads": "m.downloads DESC NULLS LAST, m.id",
+    "likes": "m.likes DESC NULLS LAST, m.id",
+    "params": "m.params ASC NULLS LAST, m.id",
+    "gmacs": "m.gmacs ASC NULLS LAST, m.id",
+    "size": "m.size_mb ASC NULLS LAST, m.id",
+    "name": "m.name, m.id",
+    "updated": "m.updated_at DESC NULLS LAST, m.id",
 }
 
 
-def search_models(session: Session, q: SearchQuery) -> SearchResult:
+def search_models(db: Reader | Any, q: SearchQuery) -> SearchResult:
     """Faceted full-text search: FTS5 with BM25 on SQLite, token matching elsewhere."""
     if q.sort not in SORT_FIELDS:
         raise UsageError(f"Cannot sort by '{q.sort}'; choose from {', '.join(SORT_FIELDS)}.")
-    clauses = _filters(q)
-    stmt: Select = select(Model)
+    db = as_reader(db)
+    params: dict[str, Any] = {"limit": q.limit, "offset": q.offset}
     rank = None
     if q.text and q.text.strip():
         expression = fts_expression(q.text)
         if expression is None:
             return SearchResult(0, [])
-        if session.get_bind().dialect.name == "sqlite":
-            return _sqlite_text_search(session, q, expression)
-        else:
-            tokens = [t for t in _TOKEN.findall(q.text.lower())]
-            clauses += [Model.search_text.like(f"%{t}%") for t in tokens]
-            rank = func.lower(Model.name).startswith(tokens[0]).desc()
-    if clauses:
-        stmt = stmt.where(and_(*clauses))
-    total = session.scalar(select(func.count()).select_from(stmt.order_by(None).subquery())) or 0
-    if q.sort == "relevance":
-        order = (rank, Model.downloads.desc().nulls_last(), Model.id) if rank is not None else _ORDER["downloads"]()
+        if db.dialect == "sqlite":
+            return _sqlite_text_search(db, q, expression)
+        tokens = _TOKEN.findall(q.text.lower())
+        clauses = _filters(q, params)
+        for i, token in enumerate(tokens):
+            params[f"tok_{i}"] = f"%{like_escape(token)}%"
+            clauses.append(f"m.search_text LIKE :tok_{i} ESCAPE '\\'")
+        params["rank_prefix"] = f"{like_escape(tokens[0])}%"
+        rank = "(CASE WHEN lower(m.name) LIKE :rank_prefix ESCAPE '\\' THEN 0 ELSE 1 END)"
     else:
-        order = _ORDER[q.sort]()
-    rows = session.scalars(stmt.order_by(*order).limit(q.limit).offset(q.offset)).all()
-    return SearchResult(total=total, results=[summary_of(m) for m in rows])
+        clauses = _filters(q, params)
+    where = _where(clauses)
+    total = db.scalar(f"SELECT count(*) FROM models m{where}", params) or 0
+    if q.sort == "relevance":
+        order = f"{rank}, m.downloads DESC NULLS LAST, m.id" if rank else _ORDER["downloads"]
+    else:
+        order = _ORDER[q.sort]
+    rows = db.rows(f"SELECT {SUMMARY_COLUMNS} FROM models m{where} ORDER BY {order} LIMIT :limit OFFSET :offset", params)
+    return SearchResult(total=total, results=[summary_from_row(r) for r in rows])
 
 
 # Up to this many text matches are ranked by BM25 (name hits 8x card text); beyond it, name hits
 # first and then downloads, because BM25 over a very common word's matches costs more than the
 # whole 100 ms budget at a million models while a person reads the top twenty.
 BM25_RANK_LIMIT = 20000
-_ROWID = literal_column("models.rowid")
+_FTS_MATCH = "SELECT rowid FROM models_fts WHERE models_fts MATCH :expr"
 
 
-def _sqlite_text_search(session: Session, q: SearchQuery, expression: str) -> SearchResult:
+def _sqlite_text_search(db: Reader, q: SearchQuery, expression: str) -> SearchResult:
     """Text + facets on SQLite: FTS5 finds the matches, the facet filters prune them by rowid, and
     only the survivors are ranked."""
-    fts = (
-        text("SELECT rowid FROM models_fts WHERE models_fts MATCH :expr").bindparams(expr=expression)
-        .columns(rowid=Integer).subquery("fts")
-    )
-    matched = select(Model).join(fts, fts.c.rowid == _ROWID)
-    clauses = _filters(q, correlated=True)
-    if clauses:
-        matched = matched.where(and_(*clauses))
+    params: dict[str, Any] = {"expr": expression, "limit": q.limit, "offset": q.offset}
+    matched = f"FROM models m JOIN ({_FTS_MATCH}) fts ON fts.rowid = m.rowid{_where(_filters(q, params, correlated=True))}"
     if q.sort != "relevance":
-        total = session.scalar(select(func.count()).select_from(matched.subquery())) or 0
-        rows = session.scalars(matched.order_by(*_ORDER[q.sort]()).limit(q.limit).offset(q.offset)).all()
-        return SearchResult(total=total, results=[summary_of(m) for m in rows])
-    survivors = session.execute(matched.with_only_columns(_ROWID, Model.id, Model.downloads)).all()
+        total = db.scalar(f"SELECT count(*) {matched}", params) or 0
+        rows = db.rows(f"SELECT {SUMMARY_COLUMNS} {matched} ORDER BY {_ORDER[q.sort]} LIMIT :limit OFFSET :offset", params)
+        return SearchResult(total=total, results=[summary_from_row(r) for r in rows])
+    survivors = db.rows(f"SELECT m.rowid, m.id, m.downloads {matched}", params)
     if not survivors:
         return SearchResult(0, [])
-    matches = session.scalar(text("SELECT count(*) FROM models_fts WHERE models_fts MATCH :expr").bindparams(expr=expression)) or 0
+    matches = db.scalar("SELECT count(*) FROM models_fts WHERE models_fts MATCH :expr", {"expr": expression}) or 0
     if matches <= BM25_RANK_LIMIT:
         # One pass over every match is far cheaper than a BM25 lookup per surviving rowid.
-        ranks = dict(session.execute(
-            text("SELECT rowid, bm25(models_fts, 0.0, 8.0, 1.0) FROM models_fts WHERE models_fts MATCH :expr").bindparams(expr=expression)
-        ).all())
+        ranks = dict(db.rows("SELECT rowid, bm25(models_fts, 0.0, 8.0, 1.0) FROM models_fts WHERE models_fts MATCH :expr",
+                             {"expr": expression}))
     else:
-        name_hits = set(session.scalars(
-            text("SELECT rowid FROM models_fts WHERE models_fts MATCH :expr").bindparams(expr=f"name : ({expression})")
-        ))
+        name_hits = set(db.column(_FTS_MATCH, {"expr": f"name : ({expression})"}))
         ranks = {r[0]: 0.0 if r[0] in name_hits else 1.0 for r in survivors}
     ordered = sorted(survivors, key=lambda r: (ranks.get(r[0], 0.0), r[2] is None, -(r[2] or 0), r[1]))
     page = [r[1] for r in ordered[q.offset : q.offset + q.limit]]
-    found = {m.id: m for m in session.scalars(select(Model).where(Model.id.in_(page)))} if page else {}
-    return SearchResult(total=len(survivors), results=[summary_of(found[i]) for i in page if i in found])
+    found: dict[str, ModelSummary] = {}
+    if page:
+        ids: dict[str, Any] = {}
+        rows = db.rows(f"SELECT {SUMMARY_COLUMNS} FROM models m WHERE m.id IN ({in_list(ids, 'id', page)})", ids)
+        found = {r[0]: summary_from_row(r) for r in rows}
+    return SearchResult(total=len(survivors), results=[found[i] for i in page if i in found])
 
 
-def metrics_for(session: Session, ids: list[str]) -> dict[str, list[MetricView]]:
+def metrics_for(db: Reader | Any, ids: list[str]) -> dict[str, list[MetricView]]:
+    db = as_reader(db)
     found: dict[str, list[MetricView]] = {i: [] for i in ids}
-    if not ids:
-        return found
-    for m in session.scalars(select(Metric).where(Metric.model_id.in_(ids)).order_by(Metric.id)):
-        found[m.model_id].append(_metric_view(m))
+    for chunk in chunks(list(ids)):
+        params: dict[str, Any] = {}
+        sql = f"SELECT {METRIC_COLUMNS} FROM metrics WHERE model_id IN ({in_list(params, 'id', chunk)}) ORDER BY id"
+        for row in db.rows(sql, params):
+            found[row[0]].append(_metric_view(row))
     return found
 
 
-def _metric_view(m: Metric) -> MetricView:
-    return MetricView(
-        task=m.task, dataset=m.dataset, metric=m.metric, value=m.value, kind=m.kind, source=m.source,
-        split=m.split, higher_is_better=m.higher_is_better, device=m.device, obtained_at=m.obtained_at,
-        notes=m.notes, extra=m.extra,
-    )
-
-
-def _benchmark_view(b: Benchmark) -> BenchmarkView:
-    return BenchmarkView(
-        device=b.device, batch_size=b.batch_size, precision=b.precision, latency_ms=b.latency_ms,
-        kind=b.kind, source=b.source, layout=b.layout, img_size=b.img_size,
-        latency_p90_ms=b.latency_p90_ms, throughput_per_s=b.throughput_per_s,
-        peak_memory_mb=b.peak_memory_mb, status=b.status, error=b.error,
-        device_fingerprint=b.device_fingerprint, obtained_at=b.obtained_at,
-    )
-
-
-def resolve_model_id(session: Session, query: str) -> str:
+def resolve_model_id(db: Reader | Any, query: str) -> str:
     """An exact id, or an unprefixed / partial name that matches exactly one model."""
     query = query.strip()
     if not query:
         raise UsageError("Give a model id, e.g. timm:resnet50.a1_in1k.")
-    if session.get(Model, query) is not None:
+    db = as_reader(db)
+    if db.scalar("SELECT id FROM models WHERE id = :q", {"q": query}) is not None:
         return query
-    exact = session.scalars(select(Model.id).where(Model.name == query).limit(11)).all()
+    exact = db.column("SELECT id FROM models WHERE name = :q ORDER BY id LIMIT 11", {"q": query})
     if len(exact) == 1:
         return exact[0]
     if len(exact) > 1:
         raise AmbiguousModelError(query, exact[:10], len(exact))
     name = query.split(":", 1)[1] if ":" in query else query
-    like = name.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-    stmt = select(Model.id).where(or_(Model.name.like(f"{like}%", escape="\\"), Model.id.like(f"{like}%", escape="\\")))
+    params: dict[str, Any] = {"like": f"{like_escape(name)}%"}
+    where = "(name LIKE :like ESCAPE '\\' OR id LIKE :like ESCAPE '\\')"
     if ":" in query:
-        stmt = stmt.where(Model.source == query.split(":", 1)[0])
-    candidates = session.scalars(stmt.order_by(func.length(Model.id), Model.id).limit(11)).all()
+        params["source"] = query.split(":", 1)[0]
+        where += " AND source = :source"
+    candidates = db.column(f"SELECT id FROM models WHERE {where} ORDER BY length(id), id LIMIT 11", params)
     if len(candidates) == 1:
         return candidates[0]
     if candidates:
-        total = session.scalar(select(func.count()).select_from(stmt.subquery())) or len(candidates)
+        total = db.scalar(f"SELECT count(*) FROM models WHERE {where}", params) or len(candidates)
         raise AmbiguousModelError(query, candidates[:10], total)
     suggestions = []
     tokens = _TOKEN.findall(name.lower())
     if tokens:
-        suggestions = [s.id for s in search_models(session, SearchQuery(text=tokens[0][:6], limit=3)).results]
+        suggestions = [s.id for s in search_models(db, SearchQuery(text=tokens[0][:6], limit=3)).results]
     raise UnknownModelError(query, suggestions)
 
 
-def get_model(session: Session, model_id: str) -> ModelDetail:
-    m = session.get(Model, model_id)
-    if m is None:
+def get_model(db: Reader | Any, model_id: str) -> ModelDetail:
+    db = as_reader(db)
+    row = db.first(f"SELECT {DETAIL_COLUMNS} FROM models m WHERE m.id = :id", {"id": model_id})
+    if row is None:
         raise UnknownModelError(model_id)
-    metrics = [_metric_view(x) for x in session.scalars(select(Metric).where(Metric.model_id == model_id).order_by(Metric.id))]
-    benchmarks = [
-        _benchmark_view(b)
-        for b in session.scalars(select(Benchmark).where(Benchmark.model_id == model_id).order_by(Benchmark.id))
-    ]
+    (modality, architecture, activations, input_size, test_input_size, papers, hub_repo, homepage, library,
+     summary_text, num_classes, likes, updated_at, provenance, extra) = row[13:]
+    metrics = [_metric_view(r) for r in db.rows(f"SELECT {METRIC_COLUMNS} FROM metrics WHERE model_id = :id ORDER BY id",
+                                                 {"id": model_id})]
+    benchmarks = [_benchmark_view(r) for r in db.rows(
+        f"SELECT {BENCHMARK_COLUMNS} FROM benchmarks WHERE model_id = :id ORDER BY id", {"id": model_id})]
     return ModelDetail(
-        summary=summary_of(m), modality=m.modality, architecture=m.architecture, activations_m=m.activations_m,
-        input_size=m.input_size, test_input_size=m.test_input_size, papers=list(m.papers or []),
-        hub_repo=m.hub_repo, homepage=m.homepage, library=m.library, summary_text=m.summary,
-        num_classes=m.num_classes, likes=m.likes, updated_at=m.updated_at, provenance=dict(m.provenance or {}),
-        extra=dict(m.extra or {}), metrics=metrics, benchmarks=benchmarks,
+        summary=summary_from_row(row), modality=modality, architecture=architecture, activations_m=activations,
+        input_size=json_value(input_size), test_input_size=json_value(test_input_size),
+        papers=list(json_value(papers) or []), hub_repo=hub_repo, homepage=homepage, library=library,
+        summary_text=summary_text, num_classes=num_classes, likes=likes, updated_at=timestamp(updated_at),
+        provenance=dict(json_value(provenance) or {}), extra=dict(json_value(extra) or {}), metrics=metrics,
+        benchmarks=benchmarks,
     )
 
 
-def catalog_stats(session: Session) -> dict:
+def catalog_stats(db: Reader | Any) -> dict:
+    db = as_reader(db)
+
     def facet_counts(facet: str) -> dict[str, int]:
-        rows = session.execute(
-            select(ModelFacet.value, func.count()).where(ModelFacet.facet == facet).group_by(ModelFacet.value)
-        ).all()
+        rows = db.rows("SELECT value, count(*) FROM model_facets WHERE facet = :facet GROUP BY value", {"facet": facet})
         return dict(sorted(rows, key=lambda r: (-r[1], r[0])))
 
-    by_source = dict(session.execute(select(Model.source, func.count()).group_by(Model.source)).all())
-    by_origin = dict(
-        session.execute(select(Model.origin, func.count()).where(Model.origin.is_not(None)).group_by(Model.origin)).all()
-    )
+    def count(table: str) -> int:
+        return db.scalar(f"SELECT count(*) FROM {table}") or 0
+
+    by_source = dict(db.rows("SELECT source, count(*) FROM models GROUP BY source"))
+    by_origin = dict(db.rows("SELECT origin, count(*) FROM models WHERE origin IS NOT NULL GROUP BY origin"))
     return {
-        "models": session.scalar(select(func.count()).select_from(Model)) or 0,
+        "models": count("models"),
         "models_by_source": dict(sorted(by_source.items())),
         "models_by_task": facet_counts("task"),
         "models_by_domain": facet_counts("domain"),
         "models_by_origin": dict(sorted(by_origin.items())),
-        "metrics": session.scalar(select(func.count()).select_from(Metric)) or 0,
-        "benchmarks": session.scalar(select(func.count()).select_from(Benchmark)) or 0,
-        "probe_results": session.scalar(select(func.count()).select_from(ProbeResult)) or 0,
+        "metrics": count("metrics"),
+        "benchmarks": count("benchmarks"),
+        "probe_results": count("probe_results"),
     }

@@ -17,8 +17,6 @@ from datetime import datetime, timezone
 from importlib.util import find_spec
 from pathlib import Path
 
-from sqlalchemy import select
-
 from catalog.errors import StoreError
 from catalog.records import (
     BenchmarkRecord,
@@ -27,7 +25,6 @@ from catalog.records import (
     ModelRecord,
     Provenance,
 )
-from catalog.schema import SyncState
 
 SNAPSHOT_FILE = "catalog.jsonl"
 META_FILE = "catalog-meta.json"
@@ -126,6 +123,7 @@ def read_snapshot(directory: Path | None = None) -> Iterator[ModelRecord]:
 
 def load_snapshot_into(store, directory: Path | None = None) -> int:
     """Replace the offline sources' entries with the snapshot's, in one transaction."""
+    from catalog.schema import SyncState
     from catalog.writer import remove_stale, write_records
 
     meta = read_meta(directory)
@@ -164,15 +162,26 @@ def _import_shipped_timm_results(session) -> None:
         import_timm_results(session, tables)
 
 
+def snapshot_is_current(state: dict | None, meta: dict | None) -> bool:
+    """Whether a store whose snapshot state is `state` needs nothing loaded from the embedded one."""
+    if meta is None:
+        return True
+    if state and state.get("sha256") == meta["sha256"]:
+        return True
+    # The user built and loaded a snapshot of their own: never overwrite it.
+    return bool(state and state.get("path") not in (None, str(embedded_data_dir().resolve())))
+
+
 def ensure_snapshot_loaded(store) -> None:
     """Load the embedded snapshot when the store has never seen this version of it."""
+    from sqlalchemy import select
+
+    from catalog.schema import SyncState
+
     meta = read_meta()
     if meta is None:
         return
     with store.session() as session:
         state = session.scalar(select(SyncState.value).where(SyncState.key == STATE_KEY))
-    if state and state.get("sha256") == meta["sha256"]:
-        return
-    if state and state.get("path") not in (None, str(embedded_data_dir().resolve())):
-        return  # the user built and loaded a snapshot of their own: never overwrite it
-    load_snapshot_into(store)
+    if not snapshot_is_current(state, meta):
+        load_snapshot_into(store)

@@ -24,29 +24,8 @@ from sqlalchemy.exc import (
 from sqlalchemy.orm import Session, sessionmaker
 
 from catalog.errors import SchemaTooNewError, StoreError, UsageError
+from catalog.location import DATA_DIR_ENV, resolve_db_url
 from catalog.migrations import HEAD_REVISION, KNOWN_REVISIONS
-
-DB_URL_ENV = "ADVISOR_DB_URL"
-DATA_DIR_ENV = "ADVISOR_DATA_DIR"
-
-
-def data_dir() -> Path:
-    """The user-data directory (ADVISOR_DATA_DIR overrides the platform default)."""
-    override = os.environ.get(DATA_DIR_ENV)
-    if override:
-        return Path(override).expanduser()
-    from platformdirs import user_data_dir
-
-    return Path(user_data_dir("model-advisor", appauthor=False))
-
-
-def resolve_db_url(explicit: str | None = None) -> str:
-    """--db beats ADVISOR_DB_URL beats the SQLite file in the user-data directory."""
-    url = explicit or os.environ.get(DB_URL_ENV)
-    if url:
-        return url
-    return f"sqlite:///{data_dir() / 'catalog.db'}"
-
 
 def _prepare_sqlite_path(url: str) -> None:
     database = make_url(url).database

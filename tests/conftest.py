@@ -188,10 +188,11 @@ def repo_root() -> Path:
 HEAVY_MODULES = ("torch", "timm", "torchvision", "transformers", "ray")
 
 
-def advisor_script(db_url: str, args: tuple[str, ...] | list[str], report_heavy: bool = False) -> str:
+def advisor_script(db_url: str, args: tuple[str, ...] | list[str], report_heavy: bool = False,
+                   watch: tuple[str, ...] = HEAVY_MODULES) -> str:
     """Python source that runs `advisor --db URL ARGS` in a fresh interpreter, as a user would, with
     the embedded snapshot taken from ADVISOR_TEST_SNAPSHOT_DIR; with `report_heavy`, stderr ends with
-    `HEAVY=[...]`, the heavy libraries the command imported."""
+    `HEAVY=[...]`, the modules of `watch` (the heavy libraries by default) the command imported."""
     return (
         "import os, sys, json\n"
         "from pathlib import Path\n"
@@ -200,7 +201,7 @@ def advisor_script(db_url: str, args: tuple[str, ...] | list[str], report_heavy:
         "from advisor.cli import main\n"
         f"sys.argv = ['advisor', '--db', {db_url!r}, *{list(args)!r}]\n"
         "try:\n    main()\nexcept SystemExit as exc:\n    code = exc.code or 0\nelse:\n    code = 0\n"
-        + (f"sys.stderr.write('HEAVY=' + json.dumps(sorted(m for m in {HEAVY_MODULES!r} if m in sys.modules)))\n"
+        + (f"sys.stderr.write('HEAVY=' + json.dumps(sorted(m for m in {watch!r} if m in sys.modules)))\n"
            if report_heavy else "")
         + "sys.exit(code)\n"
     )

@@ -61,8 +61,8 @@ def stats(json_out: JsonOpt = False) -> None:
     """Counts of models by source, task and domain, and of figures."""
     from catalog.queries import catalog_stats
 
-    with state.store().session() as session:
-        document = catalog_stats(session)
+    with state.reader() as db:
+        document = catalog_stats(db)
     if json_out:
         emit_json(document)
         return

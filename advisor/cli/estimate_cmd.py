@@ -29,16 +29,16 @@ def estimate(
         raise UsageError(f"--precision must be fp32, fp16, bf16 or int8, not '{precision}'.")
     profile = get_profile(device)
     rows, missing = [], []
-    with state.store().session() as session:
+    with state.reader() as db:
         ids = []
         for query in models:
             try:
-                ids.append(resolve_model_id(session, query))
+                ids.append(resolve_model_id(db, query))
             except UsageError as exc:
                 if len(models) == 1:
                     raise
                 warn(str(exc))
-        figures = latency_table(session, ids, profile.name, batch_size=batch_size, precision=precision, threads=threads)
+        figures = latency_table(db, ids, profile.name, batch_size=batch_size, precision=precision, threads=threads)
     for model_id in ids:
         fig = figures.get(model_id)
         if fig is None:

@@ -6,7 +6,7 @@ from typing import Annotated, Optional
 
 import typer
 
-from catalog.queries import SORT_FIELDS
+from catalog.queries import SORT_FIELDS  # SQL text over catalog.reader: no SQLAlchemy import
 
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print one JSON document on stdout.")]
 TaskOpt = Annotated[

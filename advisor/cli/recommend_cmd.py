@@ -133,8 +133,9 @@ def recommend(
         min_accuracy=min_accuracy, license=license, prefer=prefer.value, top=top, dataset=dataset,
         batch_size=batch_size, precision=precision,
     )
-    with state.store().session() as session:
-        doc = run_recommend(session, request).to_dict()
+    # Probe results (--dataset) are read through the probe engine's ORM bookkeeping.
+    with state.reader(orm=dataset is not None) as db:
+        doc = run_recommend(db, request).to_dict()
     if json_out:
         emit_json(doc)
         return
@@ -163,8 +164,8 @@ def compare(
     """Compare models side by side: every figure with its kind and source."""
     from advisor.ranking import compare as run_compare
 
-    with state.store().session() as session:
-        doc = run_compare(session, models, device=device).to_dict()
+    with state.reader() as db:
+        doc = run_compare(db, models, device=device).to_dict()
     if json_out:
         emit_json(doc)
         return

@@ -50,9 +50,9 @@ def search(
         sort=sort,
         limit=limit,
     )
-    with state.store().session() as session:
-        result = search_models(session, q)
-        metrics = metrics_for(session, [r.id for r in result.results])
+    with state.reader() as db:
+        result = search_models(db, q)
+        metrics = metrics_for(db, [r.id for r in result.results])
     rows = []
     for r in result.results:
         rows.append({

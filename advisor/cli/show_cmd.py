@@ -37,10 +37,10 @@ def show(
     from catalog.queries import get_model, resolve_model_id
     from catalog.units import format_count, format_float
 
-    with state.store().session() as session:
-        model_id = resolve_model_id(session, model)
-        detail = get_model(session, model_id)
-        estimates = _estimates(session, model_id, device) if device else None
+    with state.reader() as db:
+        model_id = resolve_model_id(db, model)
+        detail = get_model(db, model_id)
+        estimates = _estimates(db, model_id, device) if device else None
     document = detail_document(detail)
     if estimates is not None:
         document["estimates"] = estimates
@@ -82,13 +82,13 @@ def show(
                            [(b["device"], b["batch_size"], b["precision"], format_float(b.get("latency_ms")), b["kind"], b.get("source")) for b in d["benchmarks"]]))
 
 
-def _estimates(session, model_id: str, device: str) -> dict:
+def _estimates(db, model_id: str, device: str) -> dict:
     """The `estimates` section: latency and memory on `device` at batch 1 fp32, measured or estimated."""
     from advisor.devices import get_profile
     from advisor.latency import latency_table
 
     profile = get_profile(device)
-    figure = latency_table(session, [model_id], profile.name).get(model_id)
+    figure = latency_table(db, [model_id], profile.name).get(model_id)
     if figure is None:
         return {"device": profile.name, "latency_ms": None, "kind": None, "latency_range_ms": None, "memory_mb": None,
                 "source": "no estimate: the catalog has no GMACs/params for this model"}

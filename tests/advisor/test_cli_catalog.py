@@ -53,6 +53,21 @@ def test_show_json_carries_provenance_and_no_heavy_imports(db_url):
     assert "HEAVY=[]" in out.stderr
 
 
+def test_read_commands_skip_sqlalchemy_once_the_catalog_exists(db_url):
+    """The first command creates the store and loads the snapshot (SQLAlchemy, Alembic); later
+    reads go through stdlib sqlite3, which is what keeps a cold `advisor search` under 0.5 s."""
+    assert run_cli(db_url, "catalog", "stats").returncode == 0
+    watch = ("sqlalchemy", "alembic", "torch")
+    for args in (("search", "yolov8", "--json"), ("show", "yolov8n", "--json"), ("catalog", "stats", "--json"),
+                 ("recommend", "--task", "detection", "--edge", "--json")):
+        code = advisor_script(db_url, args, report_heavy=True, watch=watch)
+        out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+        assert out.returncode == 0, out.stderr
+        assert json.loads(out.stdout)
+        imported = json.loads(out.stderr.rsplit("HEAVY=", 1)[1])
+        assert "sqlalchemy" not in imported and "torch" not in imported, (args, imported)
+
+
 def test_stats_json(db_url):
     doc = json.loads(run_cli(db_url, "catalog", "stats", "--json").stdout)
     assert set(doc) >= {"models", "models_by_source", "models_by_task", "models_by_domain", "metrics", "benchmarks"}
