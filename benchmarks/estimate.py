@@ -26,11 +26,12 @@ from __future__ import annotations
 import math
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 MIN_FIT_ROWS = 6
-FAMILY_SHRINK = 1.0  # pseudo-count pulling a family factor towards 1
+FAMILY_SHRINK = 0.25  # pseudo-count pulling a family factor towards 1 (chosen by calibration-set leave-one-out)
 ANCHOR_WEIGHT = 0.6  # how far a model's nearest calibrated sibling can pull its family factor
+TWIN_DISTANCE = 0.05  # log-feature distance under which two ids are one architecture (deit_small = vit_small)
 BYTES = {"fp32": 4.0, "fp16": 2.0, "bf16": 2.0, "int8": 1.0}
 # Extra multiplicative uncertainty when the fit is carried to another setting or device.
 TRANSFER_SPREAD = {"same": 1.0, "settings": 1.25, "cpu": 1.6, "gpu": 2.0, "cross": 2.5}
@@ -112,6 +113,26 @@ def family_of(model_id: str, fallback: str | None = None) -> str:
     return (fallback or name or "unknown").lower()
 
 
+@dataclass(frozen=True)
+class Anchor:
+    """One calibration model as the predictor remembers it: where it sits in log feature space,
+    how far its measurement was from the fitted line, and its own activation and layer counts."""
+
+    family: str
+    log_gmacs: float
+    log_params: float
+    log_acts: float | None
+    log_residual: float
+    acts_per_gmac: float | None
+    layers: int | None
+
+    def distance(self, f: ModelFeatures) -> float:
+        d = abs(self.log_gmacs - math.log(max(f.gmacs, 1e-6))) + abs(self.log_params - math.log(max(f.params_m, 1e-6)))
+        if self.log_acts is not None and f.activations_m:
+            d += abs(self.log_acts - math.log(f.activations_m))
+        return d
+
+
 def design_matrix(features: Sequence[ModelFeatures], batch_size: int = 1, act_ratio: float = 4.0,
                   default_layers: float | None = None) -> list[list[float]]:
     """One row of the latency model's terms per model (pure Python; fitting turns it into an array)."""
@@ -130,7 +151,7 @@ def _dot(row: Sequence[float], weights: Sequence[float]) -> float:
 MEMORY_COLUMNS = (0, 2, 4)  # memory ~ constant + weights + activations
 # Bumped whenever LatencyFit's fields or meaning change: a fit pickled by an older version is
 # refused on load (pickle.UnpicklingError), so disk caches refit instead of predicting wrongly.
-FIT_FORMAT = 2
+FIT_FORMAT = 3
 
 
 @dataclass
@@ -149,8 +170,9 @@ class LatencyFit:
     memory_weights: tuple[float, ...] | None = None
     memory_spread: float = 0.2
     families_seen: frozenset[str] = field(default_factory=frozenset)
-    anchors: tuple = ()  # (family, log GMACs, log params, log residual, activations per GMAC) per calibration model
+    anchors: tuple[Anchor, ...] = ()  # one per calibration model
     family_act_ratio: dict[str, float] = field(default_factory=dict)  # median activations per GMAC
+    family_layer_ratio: dict[str, float] = field(default_factory=dict)  # median layers / the zoo-wide log rule
     format: int = FIT_FORMAT
 
     def __setstate__(self, state: dict) -> None:
@@ -161,31 +183,35 @@ class LatencyFit:
         self.__dict__.update(state)
 
     def _filled(self, features: Sequence[ModelFeatures]) -> list[ModelFeatures]:
-        """Fill missing activation counts from the family's activations-per-GMAC (torchvision and
-        card entries often lack them; the zoo-wide median would misjudge a ResNet by 3x)."""
-        from dataclasses import replace
-
+        """Fill what catalog entries lack from what the calibration models showed: activation counts
+        from the family's activations-per-GMAC (torchvision and card entries often lack them; the
+        zoo-wide median would misjudge a ResNet by 3x), and the layer count (no catalog has it) from
+        the family's ratio to the zoo-wide log rule (an EfficientNet has 2x the layers of a ResNet
+        with its parameters). The same architecture under another id lends its own counts."""
         out = []
         for f in features:
+            family = family_of(f.model_id, f.family)
+            twin = self._twin(f)
             if f.activations_m is None:
-                family = family_of(f.model_id, f.family)
-                ratio = self.family_act_ratio.get(family, self.act_ratio)
-                lg, lp = math.log(max(f.gmacs, 1e-6)), math.log(max(f.params_m, 1e-6))
-                for fam, ag, ap, _, twin_ratio in self.anchors:  # the same architecture from another source
-                    if fam == family and twin_ratio and abs(ag - lg) < 0.01 and abs(ap - lp) < 0.01:
-                        ratio = twin_ratio
-                        break
+                ratio = twin.acts_per_gmac if twin and twin.acts_per_gmac else _lookup(self.family_act_ratio, family, self.act_ratio)
                 f = replace(f, activations_m=ratio * f.gmacs)
+            if not f.layers:
+                layers = twin.layers if twin and twin.layers else _impute_layers(f) * _lookup(self.family_layer_ratio, family, 1.0)
+                f = replace(f, layers=max(1, round(layers)))
             out.append(f)
         return out
 
+    def _twin(self, f: ModelFeatures) -> Anchor | None:
+        """A calibration model with (nearly) the same GMACs and params: the same architecture."""
+        lg, lp = math.log(max(f.gmacs, 1e-6)), math.log(max(f.params_m, 1e-6))
+        for a in self.anchors:
+            if abs(a.log_gmacs - lg) < 0.01 and abs(a.log_params - lp) < 0.01:
+                return a
+        return None
+
     def factor_for(self, feature: ModelFeatures) -> float:
         """The family's factor; an unseen family borrows from a known one it extends (ghostnetv2 -> ghostnet)."""
-        family = family_of(feature.model_id, feature.family)
-        if family in self.family_factor:
-            return self.family_factor[family]
-        related = [k for k in self.family_factor if len(k) >= 4 and (family.startswith(k) or k.startswith(family))]
-        return self.family_factor[max(related, key=len)] if related else 1.0
+        return _lookup(self.family_factor, family_of(feature.model_id, feature.family), 1.0)
 
     def predict(self, features: Sequence[ModelFeatures], batch_size: int = 1) -> list[float]:
         """Latency in ms per model, in the calibration group's setting."""
@@ -209,28 +235,37 @@ class LatencyFit:
         return math.exp(lo), math.exp(hi)
 
 
-def _anchored_factor(f: ModelFeatures, family_factor: float, anchors: Sequence[tuple]) -> float:
+def _lookup(by_family: dict[str, float], family: str, default: float) -> float:
+    """A family's value; an unseen family borrows from a known one it extends (ghostnetv2 -> ghostnet)."""
+    if family in by_family:
+        return by_family[family]
+    related = [k for k in by_family if len(k) >= 4 and (family.startswith(k) or k.startswith(family))]
+    return by_family[max(related, key=len)] if related else default
+
+
+def _anchored_factor(f: ModelFeatures, family_factor: float, anchors: Sequence[Anchor]) -> float:
     """The family factor, pulled towards the residual of the most similar calibrated model of the
-    same family (similar size -> similar kernels); the pull fades with distance in log GMACs/params."""
+    same family (similar size -> similar kernels), or of the same architecture under another
+    family name (deit = vit); the pull fades with distance in log GMACs/params/activations."""
     family = family_of(f.model_id, f.family)
-    lg, lp = math.log(max(f.gmacs, 1e-6)), math.log(max(f.params_m, 1e-6))
     best: tuple[float, float] | None = None
-    for fam, ag, ap, residual, _ in anchors:
-        if fam != family:
+    for a in anchors:
+        distance = a.distance(f)
+        if a.family != family and distance >= TWIN_DISTANCE:
             continue
-        distance = abs(ag - lg) + abs(ap - lp)
         if best is None or distance < best[0]:
-            best = (distance, residual)
+            best = (distance, a.log_residual)
     if best is None:
         return family_factor
     pull = ANCHOR_WEIGHT * math.exp(-best[0])
     return math.exp(pull * best[1] + (1 - pull) * math.log(family_factor))
 
 
-def _anchors(features: Sequence[ModelFeatures], y: Sequence[float], base: Sequence[float]) -> tuple:
+def _anchors(features: Sequence[ModelFeatures], y: Sequence[float], base: Sequence[float]) -> tuple[Anchor, ...]:
     return tuple(
-        (family_of(f.model_id, f.family), math.log(max(f.gmacs, 1e-6)), math.log(max(f.params_m, 1e-6)),
-         math.log(float(t) / max(float(b), 1e-6)), (f.activations_m / f.gmacs) if f.activations_m and f.gmacs else None)
+        Anchor(family_of(f.model_id, f.family), math.log(max(f.gmacs, 1e-6)), math.log(max(f.params_m, 1e-6)),
+               math.log(f.activations_m) if f.activations_m else None, math.log(float(t) / max(float(b), 1e-6)),
+               (f.activations_m / f.gmacs) if f.activations_m and f.gmacs else None, f.layers)
         for f, t, b in zip(features, y, base)
     )
 
@@ -284,17 +319,7 @@ def fit(observations: Sequence[Observation], batch_size: int = 1, with_range: bo
     ratios = [f.activations_m / f.gmacs for f in feats if f.activations_m and f.gmacs]
     act_ratio = float(np.median(ratios)) if ratios else 4.0
     w, fam = _fit_core(feats, y, act_ratio, batch_size)
-    # Leave-one-out residuals give the range an honest width (in-sample residuals flatter it).
     x_all = np.asarray(design_matrix(feats, batch_size, act_ratio), dtype=float).reshape(-1, 5)
-    loo = []
-    for i in range(len(obs) if with_range else 0):
-        keep = [j for j in range(len(obs)) if j != i]
-        wi, fi = _fit_core([feats[j] for j in keep], y[keep], act_ratio, batch_size)
-        anchors_i = _anchors([feats[j] for j in keep], y[keep], x_all[keep] @ wi)
-        family = family_of(feats[i].model_id, feats[i].family)
-        pred = float(x_all[i] @ wi) * _anchored_factor(feats[i], fi.get(family, 1.0), anchors_i)
-        loo.append(math.log(y[i] / max(pred, 1e-6)))
-    lo, hi = np.percentile(loo, [10, 90]) if loo else (math.log(0.85), math.log(1.15))
     memory_w, memory_spread = None, 0.2
     mem = [(f, o.memory_mb) for f, o in zip(feats, obs) if o.memory_mb and o.memory_mb > 0]
     if len(mem) >= MIN_FIT_ROWS:
@@ -303,13 +328,34 @@ def fit(observations: Sequence[Observation], batch_size: int = 1, with_range: bo
         memory_w = _nnls_relative(xm, ym)
         rel = np.abs(xm @ memory_w / ym - 1.0)
         memory_spread = float(max(0.1, np.percentile(rel, 90)))
-    return LatencyFit(
+    fitted = LatencyFit(
         weights=tuple(float(v) for v in w), batch_size=batch_size, family_factor={k: float(v) for k, v in fam.items()},
-        log_lo=float(lo), log_hi=float(hi), rows=len(obs), act_ratio=act_ratio,
+        log_lo=math.log(0.85), log_hi=math.log(1.15), rows=len(obs), act_ratio=act_ratio,
         memory_weights=tuple(float(v) for v in memory_w) if memory_w is not None else None, memory_spread=memory_spread,
         families_seen=frozenset(family_of(f.model_id, f.family) for f in feats),
         anchors=_anchors(feats, [float(v) for v in y], [float(v) for v in x_all @ w]), family_act_ratio=_family_act_ratios(feats),
+        family_layer_ratio=_family_layer_ratios(feats),
     )
+    if with_range:
+        # Leave-one-out residuals give the range an honest width (in-sample residuals flatter it);
+        # the left-out model is predicted as a catalog entry (no layer count), as real queries are.
+        loo = []
+        for i in range(len(obs)):
+            fold = fit(obs[:i] + obs[i + 1:], batch_size, with_range=False)
+            predicted = fold.predict([replace(feats[i], layers=None)], batch_size)[0]
+            loo.append(math.log(obs[i].latency_ms / max(predicted, 1e-6)))
+        fitted.log_lo, fitted.log_hi = (float(v) for v in np.percentile(loo, [10, 90]))
+    return fitted
+
+
+def _family_layer_ratios(features: Sequence[ModelFeatures]) -> dict[str, float]:
+    import statistics
+
+    ratios: dict[str, list[float]] = {}
+    for f in features:
+        if f.layers:
+            ratios.setdefault(family_of(f.model_id, f.family), []).append(f.layers / _impute_layers(f))
+    return {fam: float(statistics.median(v)) for fam, v in ratios.items()}
 
 
 def _family_act_ratios(features: Sequence[ModelFeatures]) -> dict[str, float]:
