@@ -21,7 +21,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
-from catalog.location import resolve_db_url, sqlite_file
+from catalog.location import SQLITE_CACHE_KIB, SQLITE_MMAP_BYTES, resolve_db_url, sqlite_file
 from catalog.migrations import HEAD_REVISION
 from catalog.snapshot import STATE_KEY, read_meta, snapshot_is_current
 
@@ -135,6 +135,8 @@ def open_fast_reader(url: str | None = None) -> SqliteReader | None:
     except sqlite3.Error:
         return None
     try:
+        connection.execute(f"PRAGMA mmap_size={SQLITE_MMAP_BYTES}")
+        connection.execute(f"PRAGMA cache_size=-{SQLITE_CACHE_KIB}")
         revision = connection.execute("SELECT version_num FROM alembic_version").fetchone()
         if not revision or revision[0] != HEAD_REVISION:
             connection.close()

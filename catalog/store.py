@@ -24,7 +24,7 @@ from sqlalchemy.exc import (
 from sqlalchemy.orm import Session, sessionmaker
 
 from catalog.errors import SchemaTooNewError, StoreError, UsageError
-from catalog.location import DATA_DIR_ENV, resolve_db_url
+from catalog.location import DATA_DIR_ENV, SQLITE_CACHE_KIB, SQLITE_MMAP_BYTES, resolve_db_url
 from catalog.migrations import HEAD_REVISION, KNOWN_REVISIONS
 
 def _prepare_sqlite_path(url: str) -> None:
@@ -52,6 +52,8 @@ def _sqlite_pragmas(dbapi_connection: sqlite3.Connection, _record: object) -> No
     cursor = dbapi_connection.cursor()
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.execute("PRAGMA busy_timeout=10000")
+    cursor.execute(f"PRAGMA mmap_size={SQLITE_MMAP_BYTES}")
+    cursor.execute(f"PRAGMA cache_size=-{SQLITE_CACHE_KIB}")
     cursor.close()
 
 
