@@ -19,6 +19,7 @@ from datetime import datetime
 
 from typing import Any
 
+from catalog.queries import catalog_size
 from catalog.reader import Reader, as_reader, chunks, in_list, json_value, timestamp
 
 CHUNK = 500
@@ -121,13 +122,6 @@ def _prefix_clause(params: dict[str, Any], column: str, prefixes: Sequence[str])
     return f"({' OR '.join(ranges)})" if ranges else "0 = 1"
 
 
-def _catalog_size(db: Reader) -> int:
-    """About how many models the store holds (SQLite: the largest rowid, O(1))."""
-    if db.dialect == "sqlite":
-        return db.scalar("SELECT max(rowid) FROM models") or 0
-    return db.scalar("SELECT count(*) FROM models") or 0
-
-
 def _top_unrated(db: Reader, tasks: Sequence[str], rated: set[str], limit: int) -> list[str]:
     """The most downloaded models of `tasks` without a canonical figure.
 
@@ -143,7 +137,7 @@ def _top_unrated(db: Reader, tasks: Sequence[str], rated: set[str], limit: int) 
     page = limit + 20
     # SQLite sorts NULLs last in DESC order by itself, and then the plain index serves the order.
     by_downloads = "m.downloads DESC" if db.dialect == "sqlite" else "m.downloads DESC NULLS LAST"
-    if size <= page * _catalog_size(db) / size:
+    if size <= page * catalog_size(db) / size:
         where = f"m.id IN ({_task_ids(params, tasks)})"
     else:
         where = (f"EXISTS (SELECT 1 FROM model_facets f WHERE f.facet = 'task' AND f.value IN ({members}) "

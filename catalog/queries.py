@@ -231,31 +231,59 @@ def search_models(db: Reader | Any, q: SearchQuery) -> SearchResult:
     if q.sort not in SORT_FIELDS:
         raise UsageError(f"Cannot sort by '{q.sort}'; choose from {', '.join(SORT_FIELDS)}.")
     db = as_reader(db)
+    if not (q.text and q.text.strip()):
+        return _facet_search(db, q)
+    expression = fts_expression(q.text)
+    if expression is None:
+        return SearchResult(0, [])
+    if db.dialect == "sqlite":
+        return _sqlite_text_search(db, q, expression)
     params: dict[str, Any] = {"limit": q.limit, "offset": q.offset}
-    rank = None
-    if q.text and q.text.strip():
-        expression = fts_expression(q.text)
-        if expression is None:
-            return SearchResult(0, [])
-        if db.dialect == "sqlite":
-            return _sqlite_text_search(db, q, expression)
-        tokens = _TOKEN.findall(q.text.lower())
-        clauses = _filters(q, params)
-        for i, token in enumerate(tokens):
-            params[f"tok_{i}"] = f"%{like_escape(token)}%"
-            clauses.append(f"m.search_text LIKE :tok_{i} ESCAPE '\\'")
-        params["rank_prefix"] = f"{like_escape(tokens[0])}%"
-        rank = "(CASE WHEN lower(m.name) LIKE :rank_prefix ESCAPE '\\' THEN 0 ELSE 1 END)"
-    else:
-        clauses = _filters(q, params)
+    tokens = _TOKEN.findall(q.text.lower())
+    clauses = _filters(q, params)
+    for i, token in enumerate(tokens):
+        params[f"tok_{i}"] = f"%{like_escape(token)}%"
+        clauses.append(f"m.search_text LIKE :tok_{i} ESCAPE '\\'")
+    params["rank_prefix"] = f"{like_escape(tokens[0])}%"
+    rank = "(CASE WHEN lower(m.name) LIKE :rank_prefix ESCAPE '\\' THEN 0 ELSE 1 END)"
     where = _where(clauses)
     total = db.scalar(f"SELECT count(*) FROM models m{where}", params) or 0
-    if q.sort == "relevance":
-        order = f"{rank}, m.downloads DESC NULLS LAST, m.id" if rank else _ORDER["downloads"]
-    else:
-        order = _ORDER[q.sort]
+    order = f"{rank}, m.downloads DESC NULLS LAST, m.id" if q.sort == "relevance" else _ORDER[q.sort]
     rows = db.rows(f"SELECT {SUMMARY_COLUMNS} FROM models m{where} ORDER BY {order} LIMIT :limit OFFSET :offset", params)
     return SearchResult(total=total, results=[summary_from_row(r) for r in rows])
+
+
+def _facet_search(db: Reader, q: SearchQuery) -> SearchResult:
+    """Filters without text (the TUI's browse table, `advisor search --task T`).
+
+    The total comes from the facet index alone when one facet is the only filter. The page then
+    takes whichever plan reads fewer rows: walk the sort column's index testing each row's facet
+    (about (offset + limit) x catalog / matches rows: a big task) or sort the matches (a small one).
+    """
+    params: dict[str, Any] = {"limit": q.limit, "offset": q.offset}
+    clauses = _filters(q, params)
+    facets = [(f, v) for f, v in (("task", list(q.tasks)), ("domain", [q.domain.lower()] if q.domain else [])) if v]
+    if len(facets) == 1 and len(clauses) == 1:
+        facet, values = facets[0]
+        counted: dict[str, Any] = {"facet": facet}
+        members = in_list(counted, "value", values)
+        what = "count(*)" if len(values) == 1 else "count(DISTINCT model_id)"
+        total = db.scalar(f"SELECT {what} FROM model_facets WHERE facet = :facet AND value IN ({members})", counted) or 0
+    else:
+        total = db.scalar(f"SELECT count(*) FROM models m{_where(clauses)}", params) or 0
+    if facets and total and total * total > (q.offset + q.limit) * catalog_size(db):
+        clauses = _filters(q, params, correlated=True)
+    order = _ORDER["downloads" if q.sort == "relevance" else q.sort]
+    rows = db.rows(f"SELECT {SUMMARY_COLUMNS} FROM models m{_where(clauses)} ORDER BY {order} LIMIT :limit OFFSET :offset",
+                   params)
+    return SearchResult(total=total, results=[summary_from_row(r) for r in rows])
+
+
+def catalog_size(db: Reader) -> int:
+    """About how many models the store holds (SQLite: the largest rowid, O(1))."""
+    if db.dialect == "sqlite":
+        return db.scalar("SELECT max(rowid) FROM models") or 0
+    return db.scalar("SELECT count(*) FROM models") or 0
 
 
 # Up to this many text matches are ranked by BM25 (name hits 8x card text); beyond it, name hits

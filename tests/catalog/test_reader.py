@@ -93,3 +93,21 @@ def test_the_fast_reader_cannot_write(sqlite_catalog):
     fast = both_readers(sqlite_catalog)
     with pytest.raises(sqlite3.OperationalError, match="readonly"):
         fast.connection.execute("DELETE FROM models")
+
+
+@ON_SQLITE
+@pytest.mark.parametrize("sort", ["relevance", "params", "name"])
+def test_both_facet_plans_give_the_same_page(sqlite_catalog, monkeypatch, sort):
+    """A big task walks the sort index testing each row's facet; a small one sorts its matches."""
+    import catalog.queries as queries
+
+    fast = both_readers(sqlite_catalog)
+    q = SearchQuery(tasks=("image-classification",), sort=sort, limit=7, offset=3)
+    monkeypatch.setattr(queries, "catalog_size", lambda db: 0)  # walk the index
+    walked = search_models(fast, q)
+    monkeypatch.setattr(queries, "catalog_size", lambda db: 10**9)  # sort the matches
+    sorted_matches = search_models(fast, q)
+    assert walked == sorted_matches and len(walked.results) == 7
+    assert all("image-classification" in r.tasks for r in walked.results)
+    with_license = search_models(fast, SearchQuery(tasks=("image-classification",), license="commercial"))
+    assert 0 < with_license.total <= walked.total
