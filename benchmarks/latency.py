@@ -311,7 +311,9 @@ def measure(model_id: str, settings: BenchSettings) -> BenchResult:
         features = {"params": params, "layers": layer_count(model), "img_size": shape[-1]}
         if kind == "tensor":
             try:
-                flops, acts, _ = count_forward(model, torch.zeros(1, *shape))
+                # No memo: it holds meta-device results, and a real-tensor count of a model built
+                # earlier in the process (edgenext) hit them ("Cannot copy out of meta tensor").
+                flops, acts, _ = count_forward(model, torch.zeros(1, *shape), memoise=False)
                 features.update(gmacs=flops / 2e9, activations_m=acts / 1e6)
             except Exception as exc:  # noqa: BLE001 - features are a bonus; the timing still counts
                 result.notes.append(f"GMACs not counted: {_short(exc)[:120]}")

@@ -32,6 +32,42 @@ def model_set(name: str) -> list[str]:
     return list(sets[name])
 
 
+FEATURE_KEYS = ("gmacs", "activations_m")
+
+
+def backfill_features(path: Path) -> int:
+    """Count GMACs/activations for rows where the harness's count failed (the timing stands).
+
+    The features are properties of the architecture at its input size, not of a pass: a count is
+    made once per model (a fresh build, no memo) and written into those rows with a note. Returns
+    the number of rows filled."""
+    import torch
+
+    from benchmarks.latency import build_model
+    from catalog.sources.model_profile import count_forward
+
+    rows = [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
+    counted: dict[tuple[str, int], dict] = {}
+    filled = 0
+    for row in rows:
+        if row.get("status") != "ok" or row.get("gmacs"):
+            continue
+        key = (row["id"], row["img_size"])
+        if key not in counted:
+            model, kind, shape, _ = build_model(row["id"])
+            model.eval()
+            flops, acts, _ = count_forward(model, torch.zeros(1, shape[0], row["img_size"], row["img_size"]), memoise=False)
+            counted[key] = {"gmacs": flops / 2e9, "activations_m": acts / 1e6}
+        row.update(counted[key])
+        row["notes"] = [n for n in row.get("notes", []) if not n.startswith("GMACs not counted")] + [
+            "GMACs/activations counted afterwards (scripts/make_latency_reference.py --backfill-features); "
+            "the count had failed during the run"]
+        filled += 1
+    if filled:
+        path.write_text("".join(json.dumps(r) + "\n" for r in rows))
+    return filled
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--set", default="calibration", help="calibration | heldout (data/reference/latency/models.json)")
@@ -43,6 +79,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--max-time", type=float, default=60.0, help="seconds per model to find quiet timing blocks")
     parser.add_argument("--max-contention", type=float, default=0.1)
     parser.add_argument("--out", required=True, type=Path)
+    parser.add_argument("--backfill-features", action="store_true",
+                        help="only count GMACs/activations for rows of --out where the count failed, then exit")
     parser.add_argument("--db", default=None, help="store URL to keep the rows in (default: a throwaway SQLite)")
     parser.add_argument("--resume", action="store_true")
     parser.add_argument("--passes", type=int, default=1,
@@ -50,6 +88,10 @@ def main(argv: list[str] | None = None) -> int:
                              "which averages out slow drifts of a shared machine")
     parser.add_argument("--pause", type=float, default=0.0, help="seconds to sleep after each model (share the CPU)")
     args = parser.parse_args(argv)
+
+    if args.backfill_features:
+        print(f"{backfill_features(args.out)} rows filled in {args.out}")
+        return 0
 
     from benchmarks.latency import BenchSettings, run_latency
     from catalog.store import open_store
@@ -76,7 +118,8 @@ def main(argv: list[str] | None = None) -> int:
                 "batch_size": result.batch_size, "precision": result.precision, "layout": result.layout,
                 "img_size": result.img_size, "latency_ms": result.latency_ms_p50, "latency_p90_ms": result.latency_ms_p90,
                 "throughput_per_s": result.throughput_per_s, "peak_memory_mb": result.peak_memory_mb,
-                "contention": result.contention, "iterations": result.iterations, **result.features,
+                "contention": result.contention, "load_average_1m": round(os.getloadavg()[0], 2),
+                "iterations": result.iterations, **result.features,
                 "notes": result.notes,
                 "device_fingerprint": {k: fingerprint_holder.get(k) for k in ("cpu_model", "cores", "cpu_mhz", "simd", "torch")},
                 "measured_at": datetime.now(timezone.utc).isoformat(timespec="seconds"), "pass": current_pass["n"],
