@@ -111,12 +111,26 @@ class SearchQuery:
     sort: str = "relevance"
     limit: int = 20
     offset: int = 0
+    # Continue after the previous page (its SearchResult.next_page) instead of skipping `offset`
+    # rows: a deep page of a filtered million-model listing then costs what the first one does.
+    after: PageCursor | None = None
+
+
+@dataclass(frozen=True)
+class PageCursor:
+    """Where a page of a text-less search ended: the last row's sort value and tie-breaker."""
+
+    sort: str
+    value: Any
+    tie: Any
+    correlated: bool  # the plan the first page chose, kept for every page after it
 
 
 @dataclass(frozen=True)
 class SearchResult:
-    total: int
+    total: int | None  # None on a page that continued from a cursor (the first page counted)
     results: list[ModelSummary]
+    next_page: PageCursor | None = None
 
 
 SUMMARY_COLUMNS = ("m.id, m.name, m.source, m.tasks, m.domains, m.family, m.params, m.gmacs, m.size_mb, m.license, "
@@ -215,15 +229,22 @@ def _where(clauses: list[str]) -> str:
     return f" WHERE {' AND '.join(clauses)}" if clauses else ""
 
 
-_ORDER = {
-    "downloads": "m.downloads DESC NULLS LAST, m.id",
-    "likes": "m.likes DESC NULLS LAST, m.id",
-    "params": "m.params ASC NULLS LAST, m.id",
-    "gmacs": "m.gmacs ASC NULLS LAST, m.id",
-    "size": "m.size_mb ASC NULLS LAST, m.id",
-    "name": "m.name, m.id",
-    "updated": "m.updated_at DESC NULLS LAST, m.id",
+_SORT_COLUMNS = {
+    "downloads": ("m.downloads", "DESC"), "likes": ("m.likes", "DESC"), "params": ("m.params", "ASC"),
+    "gmacs": ("m.gmacs", "ASC"), "size": ("m.size_mb", "ASC"), "name": ("m.name", "ASC"),
+    "updated": ("m.updated_at", "DESC"),
 }
+
+
+def order_by(sort: str, dialect: str) -> str:
+    """ORDER BY for a sort field, missing values last. Ties go by id, except on SQLite, where they
+    go by rowid in the sort's direction: every sort index ends with the rowid, so the index alone
+    serves the order (a million-model table has hundreds of thousands of 0-download ties, and
+    sorting those by id made the browse table's deep pages take seconds)."""
+    column, direction = _SORT_COLUMNS["downloads" if sort == "relevance" else sort]
+    ties = f"m.rowid {direction}" if dialect == "sqlite" else "m.id"
+    nulls = "" if column == "m.name" else " NULLS LAST"
+    return f"{column} {direction}{nulls}, {ties}"
 
 
 def search_models(db: Reader | Any, q: SearchQuery) -> SearchResult:
@@ -248,7 +269,7 @@ def search_models(db: Reader | Any, q: SearchQuery) -> SearchResult:
     rank = "(CASE WHEN lower(m.name) LIKE :rank_prefix ESCAPE '\\' THEN 0 ELSE 1 END)"
     where = _where(clauses)
     total = db.scalar(f"SELECT count(*) FROM models m{where}", params) or 0
-    order = f"{rank}, m.downloads DESC NULLS LAST, m.id" if q.sort == "relevance" else _ORDER[q.sort]
+    order = f"{rank}, {order_by('downloads', db.dialect)}" if q.sort == "relevance" else order_by(q.sort, db.dialect)
     rows = db.rows(f"SELECT {SUMMARY_COLUMNS} FROM models m{where} ORDER BY {order} LIMIT :limit OFFSET :offset", params)
     return SearchResult(total=total, results=[summary_from_row(r) for r in rows])
 
@@ -259,24 +280,67 @@ def _facet_search(db: Reader, q: SearchQuery) -> SearchResult:
     The total comes from the facet index alone when one facet is the only filter. The page then
     takes whichever plan reads fewer rows: walk the sort column's index testing each row's facet
     (about (offset + limit) x catalog / matches rows: a big task) or sort the matches (a small one).
+    Every page returns a cursor; passing it back as `after` continues by keyset, not by offset.
     """
     params: dict[str, Any] = {"limit": q.limit, "offset": q.offset}
     clauses = _filters(q, params)
     facets = [(f, v) for f, v in (("task", list(q.tasks)), ("domain", [q.domain.lower()] if q.domain else [])) if v]
+    total: int | None = None
+    if q.after is not None:
+        correlated = q.after.correlated
+    else:
+        total = _count(db, clauses, facets, params)
+        correlated = bool(facets and total and total * total > (q.offset + q.limit) * catalog_size(db))
+    if correlated:
+        clauses = _filters(q, params, correlated=True)
+    column, direction = _SORT_COLUMNS["downloads" if q.sort == "relevance" else q.sort]
+    tie = "m.rowid" if db.dialect == "sqlite" else "m.id"
+    select = f"SELECT {SUMMARY_COLUMNS}, {column}, {tie} FROM models m"
+    order = f" ORDER BY {order_by(q.sort, db.dialect)}"
+    if q.after is not None:
+        rows = _rows_after(db, q, select, order, clauses, params, column, direction)
+    elif total and q.offset < total:
+        rows = db.rows(select + _where(clauses) + order + " LIMIT :limit OFFSET :offset", params)
+    else:
+        rows = []
+    cursor = PageCursor(q.sort, rows[-1][-2], rows[-1][-1], correlated) if len(rows) == q.limit else None
+    return SearchResult(total=total, results=[summary_from_row(r) for r in rows], next_page=cursor)
+
+
+def _count(db: Reader, clauses: list[str], facets: list, params: dict[str, Any]) -> int:
     if len(facets) == 1 and len(clauses) == 1:
         facet, values = facets[0]
         counted: dict[str, Any] = {"facet": facet}
         members = in_list(counted, "value", values)
         what = "count(*)" if len(values) == 1 else "count(DISTINCT model_id)"
-        total = db.scalar(f"SELECT {what} FROM model_facets WHERE facet = :facet AND value IN ({members})", counted) or 0
+        return db.scalar(f"SELECT {what} FROM model_facets WHERE facet = :facet AND value IN ({members})", counted) or 0
+    return db.scalar(f"SELECT count(*) FROM models m{_where(clauses)}", params) or 0
+
+
+def _rows_after(db: Reader, q: SearchQuery, select: str, order: str, clauses: list[str], params: dict[str, Any],
+                column: str, direction: str) -> list[tuple]:
+    """The page after `q.after`: rows past the cursor among those with a sort value, then (the
+    sort puts them last) those without one. Two queries, because `... OR value IS NULL` would
+    stop SQLite from starting the index walk at the cursor."""
+    after = q.after
+    if after.sort != q.sort:
+        raise ValueError(f"a cursor of a '{after.sort}' listing cannot continue a '{q.sort}' one")
+    sqlite = db.dialect == "sqlite"
+    past = "<" if direction == "DESC" else ">"
+    tie_past = past if sqlite else ">"  # ties: rowid in the sort's direction on SQLite, id ascending elsewhere
+    params.update(after_value=after.value, after_tie=after.tie)
+    if after.value is None:
+        keyset = f"({column} IS NULL AND {'m.rowid' if sqlite else 'm.id'} {tie_past} :after_tie)"
+        return db.rows(select + _where([*clauses, keyset]) + order + " LIMIT :limit", params)
+    if sqlite:
+        keyset = f"({column}, m.rowid) {past} (:after_value, :after_tie)"
     else:
-        total = db.scalar(f"SELECT count(*) FROM models m{_where(clauses)}", params) or 0
-    if facets and total and total * total > (q.offset + q.limit) * catalog_size(db):
-        clauses = _filters(q, params, correlated=True)
-    order = _ORDER["downloads" if q.sort == "relevance" else q.sort]
-    rows = db.rows(f"SELECT {SUMMARY_COLUMNS} FROM models m{_where(clauses)} ORDER BY {order} LIMIT :limit OFFSET :offset",
-                   params)
-    return SearchResult(total=total, results=[summary_from_row(r) for r in rows])
+        keyset = f"({column} {past} :after_value OR ({column} = :after_value AND m.id > :after_tie))"
+    rows = db.rows(select + _where([*clauses, keyset]) + order + " LIMIT :limit", params)
+    if len(rows) < q.limit and column != "m.name":
+        params["rest"] = q.limit - len(rows)
+        rows += db.rows(select + _where([*clauses, f"{column} IS NULL"]) + order + " LIMIT :rest", params)
+    return rows
 
 
 def catalog_size(db: Reader) -> int:
@@ -300,7 +364,8 @@ def _sqlite_text_search(db: Reader, q: SearchQuery, expression: str) -> SearchRe
     matched = f"FROM models m JOIN ({_FTS_MATCH}) fts ON fts.rowid = m.rowid{_where(_filters(q, params, correlated=True))}"
     if q.sort != "relevance":
         total = db.scalar(f"SELECT count(*) {matched}", params) or 0
-        rows = db.rows(f"SELECT {SUMMARY_COLUMNS} {matched} ORDER BY {_ORDER[q.sort]} LIMIT :limit OFFSET :offset", params)
+        rows = db.rows(f"SELECT {SUMMARY_COLUMNS} {matched} ORDER BY {order_by(q.sort, db.dialect)} "
+                       "LIMIT :limit OFFSET :offset", params)
         return SearchResult(total=total, results=[summary_from_row(r) for r in rows])
     survivors = db.rows(f"SELECT m.rowid, m.id, m.downloads {matched}", params)
     if not survivors:

@@ -32,6 +32,7 @@ from advisor.tui.formatting import (
 )
 from advisor.tui.messages import DetailLoaded, FacetsLoaded, Failed, PageLoaded
 from catalog.errors import CatalogError
+from catalog.queries import PageCursor
 from catalog.units import parse_count, parse_positive
 
 COLUMNS = (
@@ -62,6 +63,7 @@ class BrowsePane(Vertical):
         self.filters = BrowseFilters(device=default_device())
         self.generation = 0
         self.total = 0
+        self.next_page: PageCursor | None = None  # where the rows shown so far end (keyset paging)
         self.loading_more = False
         self._search_debounce = Debouncer(self, 0.2)
         # Holding an arrow key should not fire a detail query per row passed.
@@ -96,16 +98,18 @@ class BrowsePane(Vertical):
     def reload(self) -> None:
         """Run the current filters from the first page (stale answers are dropped by generation)."""
         self.generation += 1
-        self.loading_more = False
+        # No "more" until the new first page is in: the rows and cursor on screen belong to the old filters.
+        self.loading_more = True
+        self.next_page = None
         # The old rows stay until the new page arrives: no flicker while typing.
         self.load_page(self.filters, 0, self.generation, append=False, limit=FIRST_PAGE_SIZE)
 
     @work(thread=True, group="browse-page")
     def load_page(self, filters: BrowseFilters, offset: int, generation: int, append: bool,
-                  limit: int = PAGE_SIZE) -> None:
+                  limit: int = PAGE_SIZE, after: PageCursor | None = None) -> None:
         try:
             with self.app.store.session() as session:
-                page = browse_page(session, filters, offset, limit)
+                page = browse_page(session, filters, offset, limit, after)
         except CatalogError as exc:
             self.post_message(Failed("browse", str(exc)))
             return
@@ -126,7 +130,7 @@ class BrowsePane(Vertical):
         if self.loading_more or table.loading or table.row_count >= self.total:
             return
         self.loading_more = True
-        self.load_page(self.filters, table.row_count, self.generation, append=True)
+        self.load_page(self.filters, table.row_count, self.generation, append=True, after=self.next_page)
 
     @on(PageLoaded)
     def show_page(self, message: PageLoaded) -> None:
@@ -136,7 +140,9 @@ class BrowsePane(Vertical):
         table = self.query_one(ModelTable)
         if not message.append:
             table.clear()
-        self.total = message.page.total
+        if message.page.total is not None:
+            self.total = message.page.total
+        self.next_page = message.page.next_page
         self.add_rows(table, message.page)
         if table.loading:
             table.loading = False

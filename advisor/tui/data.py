@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 from advisor.accuracy import headline
 from catalog.queries import (
     ModelDetail,
+    PageCursor,
     SearchQuery,
     get_model,
     metrics_for,
@@ -54,7 +55,7 @@ class BrowseFilters:
     sort: str = "relevance"
     device: str | None = None  # latency column target (a device profile name)
 
-    def query(self, offset: int, limit: int = PAGE_SIZE) -> SearchQuery:
+    def query(self, offset: int, limit: int = PAGE_SIZE, after: PageCursor | None = None) -> SearchQuery:
         max_params, max_size = self.max_params, self.max_size_mb
         if self.edge_friendly:
             max_params = min(max_params or EDGE_MAX_PARAMS, EDGE_MAX_PARAMS)
@@ -62,7 +63,7 @@ class BrowseFilters:
         return SearchQuery(
             text=self.text.strip() or None, tasks=(self.task,) if self.task else (), domain=self.domain,
             license=self.license, min_params=self.min_params, max_params=max_params, max_size_mb=max_size,
-            sort=self.sort, limit=limit, offset=offset,
+            sort=self.sort, limit=limit, offset=offset, after=after,
         )
 
     def with_(self, **changes) -> BrowseFilters:
@@ -93,8 +94,9 @@ class BrowseRow:
 class BrowsePage:
     filters: BrowseFilters
     offset: int
-    total: int
+    total: int | None  # None for a page continued from a cursor: the first page's total stands
     rows: list[BrowseRow]
+    next_page: PageCursor | None = None
 
 
 @dataclass(frozen=True)
@@ -117,9 +119,11 @@ def latency_figures(session: Session, ids: Sequence[str], device: str | None) ->
     return {mid: LatencyCell(f.latency_ms, f.kind, f.source) for mid, f in table.items()}
 
 
-def browse_page(session: Session, filters: BrowseFilters, offset: int = 0, limit: int = PAGE_SIZE) -> BrowsePage:
-    """One page of the browse table: the search, each row's headline accuracy and latency."""
-    result = search_models(session, filters.query(offset, limit))
+def browse_page(session: Session, filters: BrowseFilters, offset: int = 0, limit: int = PAGE_SIZE,
+                after: PageCursor | None = None) -> BrowsePage:
+    """One page of the browse table: the search, each row's headline accuracy and latency.
+    `after` (the previous page's `next_page`) continues by keyset, which keeps deep pages fast."""
+    result = search_models(session, filters.query(offset, limit, after))
     ids = [r.id for r in result.results]
     metrics = metrics_for(session, ids)
     latency = latency_figures(session, ids, filters.device)
@@ -130,7 +134,7 @@ def browse_page(session: Session, filters: BrowseFilters, offset: int = 0, limit
         )
         for r in result.results
     ]
-    return BrowsePage(filters=filters, offset=offset, total=result.total, rows=rows)
+    return BrowsePage(filters=filters, offset=offset, total=result.total, rows=rows, next_page=result.next_page)
 
 
 def facet_options(session: Session) -> FacetOptions:

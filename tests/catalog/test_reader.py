@@ -107,7 +107,25 @@ def test_both_facet_plans_give_the_same_page(sqlite_catalog, monkeypatch, sort):
     walked = search_models(fast, q)
     monkeypatch.setattr(queries, "catalog_size", lambda db: 10**9)  # sort the matches
     sorted_matches = search_models(fast, q)
-    assert walked == sorted_matches and len(walked.results) == 7
+    assert walked.results == sorted_matches.results and walked.total == sorted_matches.total
+    assert len(walked.results) == 7
     assert all("image-classification" in r.tasks for r in walked.results)
     with_license = search_models(fast, SearchQuery(tasks=("image-classification",), license="commercial"))
     assert 0 < with_license.total <= walked.total
+
+
+@pytest.mark.parametrize("sort", ["relevance", "params", "gmacs", "name", "likes"])
+@pytest.mark.parametrize("tasks", [(), ("image-classification",)])
+def test_pages_by_cursor_list_what_one_big_page_lists(fixture_catalog, sort, tasks):
+    """Keyset pages (the TUI's scrolling) in the same order as offsets, missing values last, on
+    SQLite (ties by rowid) and PostgreSQL (ties by id)."""
+    with fixture_catalog.session() as session:
+        whole = search_models(session, SearchQuery(tasks=tasks, sort=sort, limit=1000))
+        paged, after, page = [], None, None
+        while page is None or page.next_page is not None:
+            page = search_models(session, SearchQuery(tasks=tasks, sort=sort, limit=9, after=after))
+            assert page.total is None if after else page.total == whole.total
+            paged += page.results
+            after = page.next_page
+    assert [r.id for r in paged] == [r.id for r in whole.results]
+    assert len(paged) == whole.total > 9
