@@ -19,7 +19,7 @@ from datetime import datetime
 
 from typing import Any
 
-from catalog.queries import catalog_size
+from catalog.queries import catalog_size, order_by
 from catalog.reader import Reader, as_reader, chunks, in_list, json_value, timestamp
 
 CHUNK = 500
@@ -113,13 +113,15 @@ def _task_ids(params: dict[str, Any], tasks: Sequence[str]) -> str:
     return f"SELECT model_id FROM model_facets WHERE facet = 'task' AND value IN ({in_list(params, 'task', tasks)})"
 
 
-def _prefix_clause(params: dict[str, Any], column: str, prefixes: Sequence[str]) -> str:
-    # A range instead of LIKE so the facet primary key index is used on every backend.
-    ranges = []
+def _domain_matches(params: dict[str, Any], tags: Sequence[str], prefixes: Sequence[str]) -> str:
+    """Model ids with one of the domain tags or a pretraining dataset starting with one of the
+    prefixes: one indexed lookup per branch (a range instead of LIKE, so the facet primary key
+    serves it on every backend), united; one OR over all of them made SQLite scan every dataset row."""
+    branches = [f"SELECT model_id FROM model_facets WHERE facet = 'domain' AND value IN ({in_list(params, 'tag', tags)})"]
     for i, p in enumerate(p for p in prefixes if p):
         params[f"lo_{i}"], params[f"hi_{i}"] = p, p[:-1] + chr(ord(p[-1]) + 1)
-        ranges.append(f"({column} >= :lo_{i} AND {column} < :hi_{i})")
-    return f"({' OR '.join(ranges)})" if ranges else "0 = 1"
+        branches.append(f"SELECT model_id FROM model_facets WHERE facet = 'dataset' AND value >= :lo_{i} AND value < :hi_{i}")
+    return " UNION ".join(branches)
 
 
 def _top_unrated(db: Reader, tasks: Sequence[str], rated: set[str], limit: int) -> list[str]:
@@ -135,8 +137,7 @@ def _top_unrated(db: Reader, tasks: Sequence[str], rated: set[str], limit: int) 
     if not size:
         return []
     page = limit + 20
-    # SQLite sorts NULLs last in DESC order by itself, and then the plain index serves the order.
-    by_downloads = "m.downloads DESC" if db.dialect == "sqlite" else "m.downloads DESC NULLS LAST"
+    by_downloads = order_by("downloads", db.dialect)  # on SQLite the downloads index alone serves it
     if size <= page * catalog_size(db) / size:
         where = f"m.id IN ({_task_ids(params, tasks)})"
     else:
@@ -147,7 +148,7 @@ def _top_unrated(db: Reader, tasks: Sequence[str], rated: set[str], limit: int) 
     offset = 0
     while len(found) < limit:
         params["offset"] = offset
-        rows = db.column(f"SELECT m.id FROM models m WHERE {where} ORDER BY {by_downloads}, m.id "
+        rows = db.column(f"SELECT m.id FROM models m WHERE {where} ORDER BY {by_downloads} "
                          "LIMIT :limit OFFSET :offset", params)
         found += [r for r in rows if r not in rated]
         if len(rows) < page:
@@ -197,11 +198,11 @@ def fetch_candidates(
         ids.update(dict.fromkeys(_top_unrated(db, tasks, rated, unrated_limit)))
     if domain_tags or domain_datasets:
         params = {"limit": domain_limit}
-        facet_match = (f"((facet = 'domain' AND value IN ({in_list(params, 'tag', domain_tags)})) OR "
-                       f"(facet = 'dataset' AND {_prefix_clause(params, 'value', domain_datasets)}))")
+        matches = _domain_matches(params, domain_tags, domain_datasets)
+        in_task = (f"EXISTS (SELECT 1 FROM model_facets t WHERE t.facet = 'task' AND t.value IN "
+                   f"({in_list(params, 'task', tasks)}) AND t.model_id = d.model_id)")
         ids.update(dict.fromkeys(db.column(
-            f"SELECT DISTINCT model_id FROM model_facets WHERE {facet_match} AND model_id IN ({_task_ids(params, tasks)}) "
-            "LIMIT :limit", params)))
+            f"SELECT d.model_id FROM ({matches}) d WHERE {in_task} ORDER BY d.model_id LIMIT :limit", params)))
     if probe_dataset:
         params = {"dataset": probe_dataset}
         sql = (f"SELECT {_METRIC_COLUMNS} FROM metrics x WHERE x.task IN ({in_list(params, 'task', tasks)}) "
