@@ -125,6 +125,7 @@ class Anchor:
     log_residual: float
     acts_per_gmac: float | None
     layers: int | None
+    memory_mb: float | None = None  # its measured peak memory
 
     def distance(self, f: ModelFeatures) -> float:
         d = abs(self.log_gmacs - math.log(max(f.gmacs, 1e-6))) + abs(self.log_params - math.log(max(f.params_m, 1e-6)))
@@ -151,7 +152,7 @@ def _dot(row: Sequence[float], weights: Sequence[float]) -> float:
 MEMORY_COLUMNS = (0, 2, 4)  # memory ~ constant + weights + activations
 # Bumped whenever LatencyFit's fields or meaning change: a fit pickled by an older version is
 # refused on load (pickle.UnpicklingError), so disk caches refit instead of predicting wrongly.
-FIT_FORMAT = 3
+FIT_FORMAT = 4
 
 
 @dataclass
@@ -224,8 +225,15 @@ class LatencyFit:
         """Peak memory in MB per model, or None when the calibration group had no memory figures."""
         if self.memory_weights is None:
             return None
-        rows = design_matrix(self._filled(features), batch_size, self.act_ratio)
-        return [max(_dot([row[c] for c in MEMORY_COLUMNS], self.memory_weights), 0.1) for row in rows]
+        features = self._filled(features)
+        out = []
+        for f, row in zip(features, design_matrix(features, batch_size, self.act_ratio)):
+            twin = self._twin(f)  # the same architecture under another id holds the same memory
+            if twin is not None and twin.memory_mb and batch_size == self.batch_size:
+                out.append(twin.memory_mb)
+            else:
+                out.append(max(_dot([row[c] for c in MEMORY_COLUMNS], self.memory_weights), 0.1))
+        return out
 
     def range_factors(self, feature: ModelFeatures) -> tuple[float, float]:
         """Multiplicative (low, high) range; wider for a family the fit has never seen."""
@@ -261,12 +269,13 @@ def _anchored_factor(f: ModelFeatures, family_factor: float, anchors: Sequence[A
     return math.exp(pull * best[1] + (1 - pull) * math.log(family_factor))
 
 
-def _anchors(features: Sequence[ModelFeatures], y: Sequence[float], base: Sequence[float]) -> tuple[Anchor, ...]:
+def _anchors(features: Sequence[ModelFeatures], y: Sequence[float], base: Sequence[float],
+             memory: Sequence[float | None] | None = None) -> tuple[Anchor, ...]:
     return tuple(
         Anchor(family_of(f.model_id, f.family), math.log(max(f.gmacs, 1e-6)), math.log(max(f.params_m, 1e-6)),
                math.log(f.activations_m) if f.activations_m else None, math.log(float(t) / max(float(b), 1e-6)),
-               (f.activations_m / f.gmacs) if f.activations_m and f.gmacs else None, f.layers)
-        for f, t, b in zip(features, y, base)
+               (f.activations_m / f.gmacs) if f.activations_m and f.gmacs else None, f.layers, m)
+        for f, t, b, m in zip(features, y, base, memory or [None] * len(features))
     )
 
 
@@ -333,7 +342,8 @@ def fit(observations: Sequence[Observation], batch_size: int = 1, with_range: bo
         log_lo=math.log(0.85), log_hi=math.log(1.15), rows=len(obs), act_ratio=act_ratio,
         memory_weights=tuple(float(v) for v in memory_w) if memory_w is not None else None, memory_spread=memory_spread,
         families_seen=frozenset(family_of(f.model_id, f.family) for f in feats),
-        anchors=_anchors(feats, [float(v) for v in y], [float(v) for v in x_all @ w]), family_act_ratio=_family_act_ratios(feats),
+        anchors=_anchors(feats, [float(v) for v in y], [float(v) for v in x_all @ w], [o.memory_mb for o in obs]),
+        family_act_ratio=_family_act_ratios(feats),
         family_layer_ratio=_family_layer_ratios(feats),
     )
     if with_range:

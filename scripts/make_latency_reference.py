@@ -101,7 +101,9 @@ def main(argv: list[str] | None = None) -> int:
     if args.resume and args.out.exists():
         done = {json.loads(line)["id"] for line in args.out.read_text().splitlines() if line.strip()}
     todo = [i for i in ids if i not in done]
-    current_pass = {"n": 0}
+    earlier = [json.loads(line) for line in args.out.read_text().splitlines() if line.strip()] if args.out.exists() else []
+    first_pass = 0 if args.resume else 1 + max((r.get("pass", 0) for r in earlier), default=-1)  # appended passes number on
+    current_pass = {"n": first_pass}
     db = args.db or f"sqlite:///{tempfile.mkdtemp(prefix='latref-')}/bench.db"
     store = open_store(db, load_snapshot=False)
     settings = BenchSettings(batch_size=args.batch_size, precision=args.precision, threads=args.threads,
@@ -138,13 +140,16 @@ def main(argv: list[str] | None = None) -> int:
                               "device_key": device_key("cpu")}
         fingerprint = {}
         for n in range(args.passes):
-            current_pass["n"] = n
+            current_pass["n"] = first_pass + n
             fingerprint, _ = run_latency(store, todo, settings, on_result=write)
+    previous_meta = json.loads(meta_path.read_text()) if meta_path.exists() and earlier else None
     meta = {
         "command": " ".join(shlex.quote(a) for a in [".venv/bin/python", "scripts/make_latency_reference.py", *(argv or sys.argv[1:])]),
         "fingerprint": fingerprint or fingerprint_holder, "models": ids, "seconds": round(time.time() - started, 1),
         "load_average_at_end": os.getloadavg(), "finished_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
     }
+    if previous_meta:  # appended passes: keep how the earlier ones were made
+        meta["earlier_runs"] = [*previous_meta.pop("earlier_runs", []), previous_meta]
     meta_path.write_text(json.dumps(meta, indent=2) + "\n")
     return 0
 
