@@ -9,6 +9,7 @@ import random
 import subprocess
 import sys
 import time
+from dataclasses import replace
 
 import pytest
 
@@ -266,3 +267,28 @@ def test_a_fit_pickled_in_another_format_is_refused_so_caches_refit():
     fitted.format = FIT_FORMAT - 1
     with pytest.raises(pickle.UnpicklingError, match="refit"):
         pickle.loads(pickle.dumps(fitted))
+
+
+def test_the_same_architecture_under_another_id_borrows_its_measurement():
+    data = synthetic(40)
+    f = data[0].features
+    # Measured 30% off the fitted line (a kernel the terms do not capture) and with more memory.
+    skewed = Observation(f, data[0].latency_ms * 1.3, data[0].memory_mb * 1.2)
+    fitted = fit([skewed, *data[1:]], with_range=False)
+    twin = ModelFeatures("torchvision:renamed_copy", f.gmacs, f.params_m, None, None, None)  # a catalog entry
+    stranger = ModelFeatures("torchvision:unrelated", f.gmacs * 1.5, f.params_m * 1.5, None, None, None)
+    twin_latency, stranger_latency = fitted.predict([twin, stranger])
+    line = fitted.predict([stranger])[0] / 1.5  # roughly where the fit puts this size without the anchor
+    assert abs(twin_latency / skewed.latency_ms - 1) < 0.15
+    assert twin_latency > 1.1 * line
+    assert fitted.predict_memory([twin])[0] == pytest.approx(skewed.memory_mb)
+
+
+def test_a_catalog_entry_without_a_layer_count_gets_its_familys_depth():
+    data = synthetic(40)
+    deep = [Observation(replace(o.features, layers=400), o.latency_ms, o.memory_mb) if o.features.family == "vit" else o
+            for o in data]
+    fitted = fit(deep, with_range=False)
+    vit = fitted._filled([ModelFeatures("timm:vit_new", 2.0, 20.0, 8.0, None, "vit")])[0]
+    resnet = fitted._filled([ModelFeatures("timm:resnet_new", 2.0, 20.0, 8.0, None, "resnet")])[0]
+    assert vit.layers > 3 * resnet.layers  # same size, the deep family's depth
