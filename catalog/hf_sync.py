@@ -22,7 +22,7 @@ import hashlib
 import json
 import os
 import queue
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
@@ -35,11 +35,14 @@ from catalog.errors import CatalogError, SourceError, UsageError
 from catalog.records import ModelRecord, SourceReport
 from catalog.schema import SyncState
 from catalog.sources.hf import EXPAND_FIELDS, map_hub_model, parse_hub_datetime
+from catalog.sqlite_bulk import PreparedRows, prepare_rows, write_prepared
 from catalog.writer import write_records
 
 PAGE_SIZE = 1000  # the Hub's largest page
 RETRY_STATUS = (408, 429, 500, 502, 503, 504)
 STATE_PREFIX = "hf-sync"
+SYNC_AUTOCHECKPOINT = 65536  # WAL pages (256 MB at 4 KiB) between checkpoints during a sync
+SQLITE_DEFAULT_AUTOCHECKPOINT = 1000
 
 
 @dataclass(frozen=True)
@@ -191,15 +194,46 @@ class LocalPages:
         return data["models"], data.get("next")
 
 
-def map_page(items: list, site: str) -> list[tuple[ModelRecord | None, tuple[str, ...], tuple[str, ...]]]:
-    """Map one page: (record or None, skip reasons, dropped fields) per item, so the caller can cut
-    the page anywhere (watermark, --limit) and still count exactly what it kept."""
+@dataclass
+class MappedPage:
+    """One page as the reader process hands it to the writer.
+
+    `entries` has (model id or None, lastModified, skip reasons, dropped fields) per item in page
+    order, so the writer can cut the page anywhere (watermark, --limit) and still count exactly
+    what it kept; `hub` holds the `hf:` models as SQLite row tuples (built here, on the reader's
+    core) or as records for other stores; `timm` the `timm/<name>` repos that enrich timm entries.
+    """
+
+    entries: list[tuple[str | None, datetime | None, tuple[str, ...], tuple[str, ...]]]
+    hub: PreparedRows | list[ModelRecord]
+    timm: list[ModelRecord]
+
+    def kept(self, ids: set[str]) -> tuple[PreparedRows | list[ModelRecord], list[ModelRecord]]:
+        """The hub rows and timm records of the models in `ids` only."""
+        hub = self.hub.subset(ids) if isinstance(self.hub, PreparedRows) else [r for r in self.hub if r.id in ids]
+        return hub, [r for r in self.timm if r.id in ids]
+
+
+def _is_timm_repo(record: ModelRecord) -> bool:
+    return record.name.startswith("timm/") and record.name.count("/") == 1
+
+
+def map_page(items: list, site: str, prepare: bool = False) -> MappedPage:
+    """Map one page of `/api/models` items; with `prepare`, build the SQLite rows of its models too."""
     entries = []
+    hub: list[ModelRecord] = []
+    timm: list[ModelRecord] = []
     for item in items:
         report = SourceReport(name="hf")
         record = map_hub_model(item, report, site)
-        entries.append((record, tuple(report.skipped), tuple(k for k, n in report.dropped_fields.items() for _ in range(n))))
-    return entries
+        dropped = tuple(k for k, n in report.dropped_fields.items() for _ in range(n))
+        if record is None:
+            entries.append((None, None, tuple(report.skipped), dropped))
+            continue
+        entries.append((record.id, record.updated_at, tuple(report.skipped), dropped))
+        (timm if _is_timm_repo(record) else hub).append(record)
+    now = datetime.now(timezone.utc).replace(tzinfo=None)
+    return MappedPage(entries, prepare_rows(hub, "hf", now) if prepare else hub, timm)
 
 
 def _abandon(out) -> None:
@@ -210,7 +244,8 @@ def _abandon(out) -> None:
         cancel()
 
 
-def _produce(pages, url: str, site: str, out, parent: int, stop_before: datetime | None, limit: int | None) -> None:
+def _produce(pages, url: str, site: str, out, parent: int, stop_before: datetime | None, limit: int | None,
+             prepare: bool) -> None:
     """Child process: fetch and map pages ahead of the writer, in order, until the listing ends,
     the watermark or the limit (so reading ahead never costs the Hub extra requests)."""
     try:
@@ -218,12 +253,12 @@ def _produce(pages, url: str, site: str, out, parent: int, stop_before: datetime
             if os.getppid() != parent:  # the writer was killed: never read on alone
                 return _abandon(out)
             items, next_url = pages.fetch(url)
-            entries = map_page(items, site)
+            page = map_page(items, site, prepare)
             if limit is not None:
-                limit -= len(entries)
-            message = ("page", entries, next_url)
+                limit -= len(page.entries)
+            message = ("page", page, next_url)
             if (limit is not None and limit <= 0) or (stop_before is not None and any(
-                    r is not None and r.updated_at is not None and r.updated_at <= stop_before for r, _, _ in entries)):
+                    updated is not None and updated <= stop_before for _, updated, _, _ in page.entries)):
                 next_url = None
             while True:
                 try:
@@ -246,20 +281,21 @@ class PageProducer:
 
     AHEAD = 3
 
-    def __init__(self, pages, url: str, site: str, stop_before: datetime | None = None, limit: int | None = None) -> None:
+    def __init__(self, pages, url: str, site: str, stop_before: datetime | None = None, limit: int | None = None,
+                 prepare: bool = False) -> None:
         import multiprocessing
         import threading
 
         if "fork" in multiprocessing.get_all_start_methods():
             ctx = multiprocessing.get_context("fork")
             self.queue = ctx.Queue(self.AHEAD)
-            self.worker = ctx.Process(target=_produce, args=(pages, url, site, self.queue, os.getpid(), stop_before, limit), daemon=True)
+            self.worker = ctx.Process(target=_produce, args=(pages, url, site, self.queue, os.getpid(), stop_before, limit, prepare), daemon=True)
         else:  # pragma: no cover - platforms without fork
             self.queue = queue.Queue(self.AHEAD)
-            self.worker = threading.Thread(target=_produce, args=(pages, url, site, self.queue, os.getppid(), stop_before, limit), daemon=True)
+            self.worker = threading.Thread(target=_produce, args=(pages, url, site, self.queue, os.getppid(), stop_before, limit, prepare), daemon=True)
         self.worker.start()
 
-    def next_page(self) -> tuple[list, str | None]:
+    def next_page(self) -> tuple[MappedPage, str | None]:
         while True:
             try:
                 message = self.queue.get(timeout=1.0)
@@ -276,13 +312,6 @@ class PageProducer:
         if hasattr(self.worker, "terminate") and self.worker.is_alive():
             self.worker.terminate()
         self.worker.join(timeout=5)
-
-
-def _split_timm(records: list[ModelRecord]) -> tuple[list[ModelRecord], list[ModelRecord]]:
-    hub, timm = [], []
-    for r in records:
-        (timm if r.name.startswith("timm/") and r.name.count("/") == 1 else hub).append(r)
-    return hub, timm
 
 
 def _enrich_timm(session: Session, records: list[ModelRecord], summary: SyncSummary) -> list[ModelRecord]:
@@ -333,7 +362,7 @@ def _add_counts(summary: SyncSummary, counts: dict) -> None:
 
 
 def _listing(session_factory: Callable, pages, key: str, start_url: str, options: SyncOptions,
-             site: str, summary: SyncSummary, on_page: Callable[[SyncSummary], None] | None) -> None:
+             site: str, summary: SyncSummary, on_page: Callable[[SyncSummary], None] | None, prepare: bool) -> None:
     """Walk one listing (one task/author query) to its end, the watermark or the limit."""
     with session_factory() as session:
         state = _get_state(session, key) or {}
@@ -351,17 +380,19 @@ def _listing(session_factory: Callable, pages, key: str, start_url: str, options
     stop_before = parse_hub_datetime(old_watermark) if old_watermark else None
     seen_here = summary.seen - base["seen"]
     remaining = None if options.limit is None else options.limit - seen_here
-    producer = PageProducer(pages, url, site, stop_before, remaining) if url is not None else None
+    producer = PageProducer(pages, url, site, stop_before, remaining, prepare) if url is not None else None
+    newest_at = datetime.fromisoformat(newest) if newest else None
     while url is not None:
-        entries, next_url = producer.next_page()
+        page, next_url = producer.next_page()
         report = SourceReport(name="hf")
-        records: list[ModelRecord] = []
-        for record, skipped, dropped in entries:
+        kept: set[str] = set()
+        cut = False
+        for model_id, updated_at, skipped, dropped in page.entries:
             if options.limit is not None and seen_here >= options.limit:
+                cut = True
                 break
-            if record is not None and stop_before is not None and record.updated_at is not None \
-                    and record.updated_at <= stop_before:
-                summary.stopped_at_watermark = True
+            if model_id is not None and stop_before is not None and updated_at is not None and updated_at <= stop_before:
+                summary.stopped_at_watermark = cut = True
                 break
             seen_here += 1
             summary.seen += 1
@@ -369,28 +400,29 @@ def _listing(session_factory: Callable, pages, key: str, start_url: str, options
                 report.skip(reason)
             for name in dropped:
                 report.drop(name)
-            if record is None:
+            if model_id is None:
                 continue
-            if record.updated_at and (newest is None or record.updated_at.isoformat() > newest):
-                newest = record.updated_at.isoformat()
-            records.append(record)
+            if updated_at and (newest_at is None or updated_at > newest_at):
+                newest_at = updated_at
+            kept.add(model_id)
+        newest = newest_at.isoformat() if newest_at else None
+        hub, timm = page.kept(kept) if cut else (page.hub, page.timm)
         limit_reached = options.limit is not None and seen_here >= options.limit
         if summary.stopped_at_watermark or limit_reached:
             next_url = None
         summary.merge_report(report)
         summary.pages += 1
         with session_factory() as session:
-            if session.get_bind().dialect.name == "sqlite":
-                # WAL + NORMAL: each page's commit survives a killed process (what resuming
-                # needs) without an fsync of the whole journal per page.
-                session.connection().exec_driver_sql("PRAGMA synchronous=NORMAL")
-                # A 256 MB page cache keeps the id and facet indexes hot at a million models.
-                session.connection().exec_driver_sql("PRAGMA cache_size=-262144")
-            hub, timm = _split_timm(records)
+            if prepare:
+                _sqlite_sync_pragmas(session)
             created = _enrich_timm(session, timm, summary) if timm else []
             if created:
                 summary.added += write_records(session, created, origin="hf").added
-            if hub:
+            if isinstance(hub, PreparedRows):
+                added, updated = write_prepared(session.connection(), hub)
+                summary.added += added
+                summary.updated += updated
+            elif hub:
                 written = write_records(session, hub, origin="hf")
                 summary.added += written.added
                 summary.updated += written.updated
@@ -414,6 +446,18 @@ def _listing(session_factory: Callable, pages, key: str, start_url: str, options
     summary.watermark = newest or old_watermark
 
 
+def _sqlite_sync_pragmas(session: Session) -> None:
+    """Settings of the sync's connection (SQLite). WAL + synchronous=NORMAL: each page's commit
+    survives a killed process (what resuming needs) without an fsync per commit; a rare
+    checkpoint (every SYNC_AUTOCHECKPOINT pages of WAL instead of SQLite's 1000) keeps the fsyncs
+    of checkpoints off the per-page path, and the sync checkpoints once at its end; a 256 MB page
+    cache keeps the id and facet indexes hot at a million models."""
+    run = session.connection().exec_driver_sql
+    run("PRAGMA synchronous=NORMAL")
+    run("PRAGMA cache_size=-262144")
+    run(f"PRAGMA wal_autocheckpoint={SYNC_AUTOCHECKPOINT}")
+
+
 def _now_iso() -> str:
     return datetime.now(timezone.utc).replace(tzinfo=None).isoformat()
 
@@ -434,5 +478,10 @@ def sync_hf(store, options: SyncOptions, on_page: Callable[[SyncSummary], None] 
         key = _state_key(endpoint, task, options.author)
         start = source.first() if isinstance(source, LocalPages) else first_page_url(endpoint, task, options.author, page_size)
         summary.listings.append(task or "all")
-        _listing(store.session, source, key, start, options, endpoint, summary, on_page)
+        _listing(store.session, source, key, start, options, endpoint, summary, on_page, prepare=store.dialect == "sqlite")
+    if store.dialect == "sqlite":
+        with store.engine.connect() as conn:
+            # Fold the sync's WAL into the database and give the file back (see _sqlite_sync_pragmas).
+            conn.exec_driver_sql(f"PRAGMA wal_autocheckpoint={SQLITE_DEFAULT_AUTOCHECKPOINT}")
+            conn.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
     return summary

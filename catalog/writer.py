@@ -10,13 +10,14 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timezone
 
-from sqlalchemy import delete, insert, select, text
+from sqlalchemy import delete, insert, select
 from sqlalchemy.orm import Session
 
 from catalog.records import BenchmarkRecord, MetricRecord, ModelRecord
 from catalog.schema import Benchmark, Metric, Model, ModelFacet
+from catalog.sqlite_bulk import prepare_rows, write_prepared
 
-CHUNK = 500
+CHUNK = 1000  # one Hub page
 
 
 @dataclass
@@ -163,57 +164,21 @@ def _upsert_models(session: Session, rows: list[dict]) -> None:
     session.execute(stmt.on_conflict_do_update(index_elements=[Model.id], set_=columns), rows)
 
 
-def _fts_rows(records: Sequence[ModelRecord], bodies: dict[str, str] | None = None) -> list[dict]:
-    return [
-        {"id": r.id, "name": f"{r.name} {r.source}:{r.name} {r.family or ''}".replace("/", " "),
-         "body": bodies[r.id] if bodies else search_text(r)}
-        for r in records
-    ]
-
-
-def update_fts(session: Session, records: Sequence[ModelRecord], *, new_ids: set[str] | None = None,
-               bodies: dict[str, str] | None = None) -> None:
-    """Keep the SQLite FTS5 index in step with `models` (no-op elsewhere).
-
-    FTS rows share the rowid of their `models` row (migration 0002), so replacing one is a rowid
-    lookup instead of a scan of the whole index; `new_ids` (models that had no row) skip the delete.
-    """
-    if session.get_bind().dialect.name != "sqlite" or not records:
-        return
-    stale = [r.id for r in records if new_ids is None or r.id not in new_ids]
-    if stale:
-        placeholders = ",".join("?" * len(stale))
-        session.connection().exec_driver_sql(
-            f"DELETE FROM models_fts WHERE rowid IN (SELECT rowid FROM models WHERE id IN ({placeholders}))", tuple(stale)
-        )
-    session.connection().exec_driver_sql(
-        "INSERT INTO models_fts (rowid, id, name, body) SELECT rowid, ?, ?, ? FROM models WHERE id = ?",
-        [(row["id"], row["name"], row["body"], row["id"]) for row in _fts_rows(records, bodies)],
-    )
-
-
-def _sqlite_insert(session: Session, table, rows: list[dict], upsert_key: str | None = None) -> None:
-    """Bulk insert through the DBAPI cursor (executemany), values converted by each column type's
-    own bind processor, so rows read back exactly as through the ORM; 10-20x faster than the ORM
-    path, which is what a million-model sync needs."""
-    dialect = session.get_bind().dialect
-    columns = list(rows[0])
-    processors = [table.c[c].type._cached_bind_processor(dialect) for c in columns]
-    sql = f"INSERT INTO {table.name} ({', '.join(columns)}) VALUES ({', '.join('?' * len(columns))})"
-    if upsert_key:
-        sql += f" ON CONFLICT({upsert_key}) DO UPDATE SET " + ", ".join(f"{c} = excluded.{c}" for c in columns if c != upsert_key)
-    params = [
-        tuple(value if proc is None else proc(value) for proc, value in zip(processors, row.values()))
-        for row in rows
-    ]
-    session.connection().exec_driver_sql(sql, params)
+def fts_name(record: ModelRecord) -> str:
+    """The FTS5 `name` column: the bare name, the canonical id and the family, '/' split into words."""
+    return f"{record.name} {record.source}:{record.name} {record.family or ''}".replace("/", " ")
 
 
 def write_records(session: Session, records: Sequence[ModelRecord], origin: str) -> WriteSummary:
     """Upsert `records` and replace the figure rows that `origin` owns on them."""
     summary = WriteSummary()
     now = datetime.now(timezone.utc).replace(tzinfo=None)
-    fast = session.get_bind().dialect.name == "sqlite"
+    if session.get_bind().dialect.name == "sqlite":
+        for start in range(0, len(records), CHUNK):
+            added, updated = write_prepared(session.connection(), prepare_rows(records[start : start + CHUNK], origin, now))
+            summary.added += added
+            summary.updated += updated
+        return summary
     for start in range(0, len(records), CHUNK):
         chunk = list({r.id: r for r in records[start : start + CHUNK]}.values())
         ids = [r.id for r in chunk]
@@ -221,30 +186,16 @@ def write_records(session: Session, records: Sequence[ModelRecord], origin: str)
         summary.added += len(ids) - len(existing)
         summary.updated += len(existing)
         old = [i for i in ids if i in existing]
-        facets = [row for r in chunk for row in facet_rows(r)]
-        metrics = [metric_row(r.id, m, origin, now) for r in chunk for m in r.metrics]
-        benchmarks = [benchmark_row(r.id, b, origin, now) for r in chunk for b in r.benchmarks]
-        bodies = None
-        if fast:
-            rows = [model_row(r, now) for r in chunk]
-            # On SQLite the FTS5 index holds the search text; `search_text` is the portable
-            # path's column (PostgreSQL), so storing it twice would cost ~120 MB at 1M models.
-            bodies = {row["id"]: row["search_text"] for row in rows}
-            for row in rows:
-                row["search_text"] = ""
-            _sqlite_insert(session, Model.__table__, rows, upsert_key="id")
-        else:
-            _upsert_models(session, [model_row(r, now) for r in chunk])
+        _upsert_models(session, [model_row(r, now) for r in chunk])
         if old:  # rows of models seen for the first time have nothing to replace
             session.execute(delete(ModelFacet).where(ModelFacet.model_id.in_(old)))
             session.execute(delete(Metric).where(Metric.model_id.in_(old), Metric.origin == origin))
             session.execute(delete(Benchmark).where(Benchmark.model_id.in_(old), Benchmark.origin == origin))
-        for table, rows in ((ModelFacet.__table__, facets), (Metric.__table__, metrics), (Benchmark.__table__, benchmarks)):
-            if rows and fast:
-                _sqlite_insert(session, table, rows)
-            elif rows:
+        for table, rows in ((ModelFacet.__table__, [row for r in chunk for row in facet_rows(r)]),
+                            (Metric.__table__, [metric_row(r.id, m, origin, now) for r in chunk for m in r.metrics]),
+                            (Benchmark.__table__, [benchmark_row(r.id, b, origin, now) for r in chunk for b in r.benchmarks])):
+            if rows:
                 session.execute(insert(table), rows)
-        update_fts(session, chunk, new_ids=set(ids) - existing, bodies=bodies)
     return summary
 
 
