@@ -92,7 +92,10 @@ def parse_hub_datetime(value: Any) -> datetime | None:
     if not isinstance(value, str) or not value:
         return None
     try:
-        parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
+        if value[-1] == "Z":  # the Hub's own spelling: already UTC, so no timezone arithmetic
+            parsed = datetime.fromisoformat(value[:-1])
+            return parsed if parsed.tzinfo is None else None
+        parsed = datetime.fromisoformat(value)
     except ValueError:
         return None
     if parsed.tzinfo is not None:
@@ -107,7 +110,12 @@ def _str_list(value: Any, report: SourceReport, field_name: str) -> list[str]:
     if not isinstance(value, list):
         report.drop(field_name)
         return []
-    items = [v.strip() for v in value if isinstance(v, str) and v.strip() and len(v) <= 160]
+    items = []
+    for v in value:
+        if isinstance(v, str) and len(v) <= 160:
+            v = v.strip()
+            if v:
+                items.append(v)
     if len(items) != len(value):
         report.drop(field_name + "[]")
     return items
@@ -210,15 +218,25 @@ def map_hub_model(item: Any, report: SourceReport, site: str = "https://huggingf
         card = None
     card = card or {}
 
-    license_ = next((t.split(":", 1)[1] for t in tags if t.startswith("license:")), None)
+    license_: str | None = None
+    datasets: list[str] = []
+    papers: list[str] = []
+    languages: list[str] = []
+    for t in tags:  # one pass: a Hub record carries a dozen tags or more
+        if ":" in t:
+            if t.startswith("license:"):
+                license_ = t[8:] if license_ is None else license_
+            elif t.startswith("dataset:"):
+                datasets.append(t[8:])
+            elif t.startswith("arxiv:"):
+                papers.append(t)
+        elif 2 <= len(t) <= 3 and t.isalpha() and t.islower():
+            languages.append(t)
     if license_ is None and "license" in card:
         card_license = _str_list(card["license"], report, "cardData.license")
         license_ = card_license[0] if card_license else None
-    datasets = [t.split(":", 1)[1] for t in tags if t.startswith("dataset:")]
     if not datasets and "datasets" in card:
         datasets = _str_list(card["datasets"], report, "cardData.datasets")
-    papers = [t for t in tags if t.startswith("arxiv:")]
-    languages = [t for t in tags if len(t) in (2, 3) and t.isalpha() and t.islower()]
     if not languages and "language" in card:
         languages = _str_list(card["language"], report, "cardData.language")
 

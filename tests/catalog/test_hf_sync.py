@@ -21,7 +21,7 @@ from werkzeug import Request, Response
 
 from catalog.hf_sync import SyncOptions, sync_hf
 from catalog.records import SourceReport
-from catalog.sources.hf import EXPAND_FIELDS, map_hub_model
+from catalog.sources.hf import EXPAND_FIELDS, map_hub_model, parse_hub_datetime
 
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures" / "hub"
 TASKS = ["image-classification", "object-detection", "text-classification", "automatic-speech-recognition",
@@ -171,6 +171,20 @@ def test_malformed_records_and_fields_are_counted_not_fatal():
     for name in ("pipeline_tag", "downloads", "likes", "lastModified", "safetensors", "model-index.metric",
                  "cardData", "tags[]", "evalResults"):
         assert report.dropped_fields.get(name), name
+
+
+def test_hub_dates_and_tags_parse_as_the_hub_writes_them():
+    assert parse_hub_datetime("2024-04-10T13:53:46.000Z") == datetime(2024, 4, 10, 13, 53, 46)
+    assert parse_hub_datetime("2024-04-10T15:53:46+02:00") == datetime(2024, 4, 10, 13, 53, 46)
+    assert parse_hub_datetime("2024-04-10T13:53:46") == datetime(2024, 4, 10, 13, 53, 46)
+    for bad in ("2024-04-10T15:53:46+02:00Z", "yesterday", "Z", "", 20240410, None):
+        assert parse_hub_datetime(bad) is None, bad
+    report = SourceReport("hf")
+    record = map_hub_model({"id": "org/m", "tags": ["license:mit", "license:other", "dataset:imdb", " dataset:squad ",
+                                                   "arxiv:1810.04805", "en", "fr", "EN", "pytorch", "ab1", "x" * 161]}, report)
+    assert record.license == "mit" and record.pretrain_datasets == ("imdb", "squad")
+    assert record.papers == ("arxiv:1810.04805",) and record.extra["languages"] == ["en", "fr"]
+    assert report.dropped_fields == {"tags[]": 1}  # the over-long tag alone
 
 
 def test_sync_gets_every_valid_model_through_429_and_500(httpserver, store):
