@@ -105,9 +105,9 @@ class PreparedRows:
         )
 
 
-def _model_tuple(r: ModelRecord, now_text: str, search: str) -> tuple:
+def _model_tuple(r: ModelRecord, model_id: str, now_text: str) -> tuple:
     return (
-        r.id, r.source, r.name, json_list(r.tasks), r.tasks[0] if r.tasks else None, json_list(r.domains),
+        model_id, r.source, r.name, json_list(r.tasks), r.tasks[0] if r.tasks else None, json_list(r.domains),
         r.modality, r.family, r.architecture, r.params, r.gmacs, r.activations_m, json_list(r.input_size),
         json_list(r.test_input_size), r.size_mb, r.license, json_list(r.pretrain_datasets), json_list(r.papers),
         r.hub_repo, r.homepage, r.origin, r.library, r.summary, r.num_classes, r.downloads, r.likes,
@@ -141,11 +141,13 @@ def prepare_rows(records: Sequence[ModelRecord], origin: str, now: datetime) -> 
     now_text = sqlite_datetime(now)
     rows = PreparedRows(origin=origin)
     for r in unique:
-        body = search_text(r)
-        rows.ids.append(r.id)
-        rows.models.append(_model_tuple(r, now_text, body))
-        rows.fts.append((r.id, fts_name(r), body))
-        rows.facets.extend((f["facet"], f["value"], f["model_id"]) for f in facet_rows(r))
+        # One id string per model, shared by all its rows: pickling them to the writer then
+        # sends it once (`r.id` builds a new string on every call).
+        model_id = r.id
+        rows.ids.append(model_id)
+        rows.models.append(_model_tuple(r, model_id, now_text))
+        rows.fts.append((model_id, fts_name(r), search_text(r)))
+        rows.facets.extend((f["facet"], f["value"], model_id) for f in facet_rows(r))
     metrics = [metric_row(r.id, m, origin, now) for r in unique for m in r.metrics]
     benchmarks = [benchmark_row(r.id, b, origin, now) for r in unique for b in r.benchmarks]
     rows.metric_columns, rows.metrics = _bound(Metric.__table__, metrics)
