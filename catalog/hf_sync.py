@@ -197,6 +197,8 @@ def _listing(session_factory: Callable, pages, key: str, start_url: str, options
     remaining = None if options.limit is None else options.limit - seen_here
     producer = PageProducer(pages, url, site, stop_before, remaining, prepare) if url is not None else None
     newest_at = datetime.fromisoformat(newest) if newest else None
+    # This listing's own stop: the summary's flag may come from an earlier listing (another --task).
+    stopped = False
     while url is not None:
         page, next_url = producer.next_page()
         report = SourceReport(name="hf")
@@ -207,7 +209,7 @@ def _listing(session_factory: Callable, pages, key: str, start_url: str, options
                 cut = True
                 break
             if model_id is not None and stop_before is not None and updated_at is not None and updated_at <= stop_before:
-                summary.stopped_at_watermark = cut = True
+                stopped = summary.stopped_at_watermark = cut = True
                 break
             seen_here += 1
             summary.seen += 1
@@ -223,7 +225,7 @@ def _listing(session_factory: Callable, pages, key: str, start_url: str, options
         newest = newest_at.isoformat() if newest_at else None
         hub, timm = page.kept(kept) if cut else (page.hub, page.timm)
         limit_reached = options.limit is not None and seen_here >= options.limit
-        if summary.stopped_at_watermark or limit_reached:
+        if stopped or limit_reached:
             next_url = None
         summary.merge_report(report)
         summary.pages += 1
@@ -244,7 +246,7 @@ def _listing(session_factory: Callable, pages, key: str, start_url: str, options
             if next_url is None:
                 # A listing cut short by --limit has not seen everything newer than its first
                 # record, so it keeps the previous watermark.
-                watermark = state.get("watermark") if limit_reached and not summary.stopped_at_watermark \
+                watermark = state.get("watermark") if limit_reached and not stopped \
                     else newest or state.get("watermark")
                 _put_state(session, key, {"watermark": watermark, "synced_at": _now_iso()} if watermark else None)
             else:

@@ -223,6 +223,19 @@ def test_second_sync_is_incremental(httpserver, store):
     assert full.seen == len(hub.models) and not full.stopped_at_watermark
 
 
+def test_one_listing_stopping_at_its_watermark_does_not_cut_the_next(httpserver, store):
+    hub = FakeHub(httpserver, hub_models(1500))
+    tasks = ("image-classification", "text-classification")
+    sync_hf(store, _options(httpserver, tasks=tasks))
+    # Every text-classification model changes (more than one 200-model page of them); nothing else does.
+    changed = [m for m in hub.models if isinstance(m, dict) and m.get("pipeline_tag") == "text-classification"]
+    for i, m in enumerate(changed):
+        m["lastModified"] = (datetime(2025, 7, 1) - timedelta(seconds=i)).isoformat() + ".000Z"
+    hub.models[:] = changed + [m for m in hub.models if not any(m is c for c in changed)]
+    summary = sync_hf(store, _options(httpserver, tasks=tasks))
+    assert len(changed) > 200 and summary.updated == len(changed) and summary.added == 0
+
+
 def test_timm_repos_enrich_existing_timm_entries(httpserver, store):
     from catalog.queries import get_model
     from catalog.writer import write_records
