@@ -134,9 +134,12 @@ def load_snapshot_into(store, directory: Path | None = None) -> int:
     for record in records:
         by_source.setdefault(record.source, []).append(record)
     with store.session() as session:
+        hub = _hub_enrichment(session)
         for source, group in sorted(by_source.items()):
             write_records(session, group, origin=source)
-            remove_stale(session, source, {r.id for r in group})
+            # Entries a Hub sync created (timm repos the installed timm does not know) are the sync's.
+            remove_stale(session, source, {r.id for r in group} | set(hub))
+        _restore_hub_enrichment(session, hub)
         if "timm" in by_source:
             _import_shipped_timm_results(session)
         state = session.get(SyncState, STATE_KEY) or SyncState(key=STATE_KEY)
@@ -149,6 +152,39 @@ def load_snapshot_into(store, directory: Path | None = None) -> int:
         state.updated_at = datetime.now(timezone.utc).replace(tzinfo=None)
         session.merge(state)
     return len(records)
+
+
+HUB_FIELDS = ("downloads", "likes", "updated_at", "created_at")
+
+
+def _hub_enrichment(session) -> dict[str, dict]:
+    """What a Hub sync wrote onto offline-source entries (popularity, dates, extra["hub"]), by id.
+
+    A snapshot reload rewrites those entries from the snapshot, which knows nothing of the Hub; an
+    incremental sync would not bring the figures back for repos that did not change since."""
+    from sqlalchemy import select
+
+    from catalog.schema import Model
+
+    rows = session.execute(select(Model.id, *(getattr(Model, f) for f in HUB_FIELDS), Model.extra)
+                           .where(Model.source.in_(("timm", "torchvision", "cards"))))
+    return {row[0]: {**dict(zip(HUB_FIELDS, row[1:-1])), "hub": row[-1]["hub"]}
+            for row in rows if isinstance(row[-1], dict) and row[-1].get("hub")}
+
+
+def _restore_hub_enrichment(session, saved: dict[str, dict]) -> None:
+    from sqlalchemy import select, update
+
+    from catalog.schema import Model
+
+    if not saved:
+        return
+    extras = dict(session.execute(select(Model.id, Model.extra).where(Model.id.in_(list(saved)))).all())
+    session.execute(update(Model), [
+        {"id": i, **{f: v for f, v in fields.items() if f != "hub" and v is not None},
+         "extra": {**(extras[i] or {}), "hub": fields["hub"]}}
+        for i, fields in saved.items() if i in extras
+    ])
 
 
 def _import_shipped_timm_results(session) -> None:

@@ -100,3 +100,29 @@ def test_interrupted_build_leaves_previous_catalog(tmp_path, monkeypatch):
     assert (snap / "catalog.jsonl").read_bytes() == before
     with store.session() as s:
         assert s.scalar(select(func.count()).select_from(Model)) == len(fixture_records())
+
+
+def test_hub_sync_enrichment_survives_snapshot_reload(tmp_path, monkeypatch):
+    """A newer embedded snapshot rewrites timm entries; what a Hub sync added to them (downloads,
+    likes, dates, extra["hub"]) and the timm entries the sync created itself must survive it."""
+    from catalog.writer import write_records
+
+    snap = tmp_path / "snap"
+    write_snapshot(fixture_records(), snap, {})
+    monkeypatch.setattr("catalog.snapshot.embedded_data_dir", lambda: snap)
+    store = open_store(f"sqlite:///{tmp_path / 'c.db'}")
+    hub = {"repo": "timm/resnet0.fixture_in1k", "downloads": 1234, "likes": 5, "library": "timm", "last_modified": None}
+    with store.session() as s:
+        row = s.get(Model, "timm:resnet0.fixture_in1k")
+        row.downloads, row.likes, row.extra = 1234, 5, {**(row.extra or {}), "hub": hub}
+        created = make_record("timm", "newnet.hub_only", downloads=9, extra={"hub": {**hub, "repo": "timm/newnet.hub_only"}})
+        write_records(s, [created], origin="timm")
+    before = read_meta(snap)["sha256"]
+    write_snapshot([r for r in fixture_records() if r.name != "facenet"], snap, {"built_at": "later"})
+    assert read_meta(snap)["sha256"] != before
+    ensure_snapshot_loaded(store)
+    with store.session() as s:
+        row = s.get(Model, "timm:resnet0.fixture_in1k")
+        assert (row.downloads, row.likes, row.extra["hub"]) == (1234, 5, hub)
+        assert s.get(Model, "timm:newnet.hub_only") is not None
+        assert s.get(Model, "timm:resnet1.fixture_in1k").extra.get("hub") is None
