@@ -1,7 +1,8 @@
 """Latency figures for candidates on a target device: measured beats reported beats estimated.
 
-Pure Python + numpy at query time (never torch): one query for stored figures, one for the
-models' computed figures, a cached fit per calibration group, a vectorised prediction.
+Pure Python at query time (never torch; numpy and scipy only when a calibration group is first
+fitted, and fits are cached on disk): one query for stored figures, one for the models' computed
+figures, a cached fit per calibration group, then a prediction per model.
 
 Calibration groups come from the store (the user's `advisor bench` rows, imported timm tables)
 and from the reference measurements shipped in data/reference/latency/. For a target, the

@@ -176,7 +176,10 @@ def _modes() -> tuple[type, type, type]:
             if spec is None:
                 out = func(*args, **kwargs)
                 outs = out if isinstance(out, tuple) else (out,)
-                self.memo[key] = (isinstance(out, tuple), [(o.shape, o.stride(), o.dtype) for o in outs])
+                # Only meta results may be replayed: an op without tensor inputs (arange, zeros in a
+                # forward) can make a real tensor whose values the model then uses.
+                if all(isinstance(o, torch.Tensor) and o.is_meta for o in outs):
+                    self.memo[key] = (isinstance(out, tuple), [(o.shape, o.stride(), o.dtype) for o in outs])
                 return out
             is_tuple, metas = spec
             fresh = [torch.empty_strided(shape, stride, dtype=dtype, device="meta") for shape, stride, dtype in metas]

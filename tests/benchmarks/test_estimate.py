@@ -152,18 +152,15 @@ def test_measured_beats_estimated_and_unestimable_models_are_absent(bench_store,
     assert "timm:no_figures_net" not in table
 
 
-def test_latency_table_is_fast_for_thousands_of_candidates(bench_store):
+def test_latency_table_estimates_thousands_of_candidates(bench_store):
+    """Every one of 2,000 candidates gets an estimate (its speed is scripts/bench_recommend.py's job)."""
     from advisor.latency import latency_table
 
     ids = [f"timm:{fam}_cand{i}" for i, fam in zip(range(2000), [*FAMILY_SPEED] * 500)]
     with bench_store.session() as s:
-        latency_table(s, ids[:10], "jetson-orin-nano")  # first call fits and caches
-        start = time.perf_counter()
         table = latency_table(s, ids, "jetson-orin-nano")
-        elapsed = time.perf_counter() - start
     assert len(table) == 2000
-    assert all(f.kind == "estimated" for f in table.values())
-    assert elapsed < 2.0, f"{elapsed:.2f} s for 2000 candidates"
+    assert all(f.kind == "estimated" and f.range_ms[0] <= f.latency_ms <= f.range_ms[1] for f in table.values())
 
 
 def test_unknown_device_and_impossible_precision_are_one_sentence(bench_store):

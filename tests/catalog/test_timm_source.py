@@ -198,3 +198,16 @@ def test_importing_the_source_stays_light():
     root = Path(__file__).resolve().parents[2]
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=root)
     assert out.stdout.strip() == "[]"
+
+
+def test_meta_memo_never_replays_onto_real_tensors():
+    """A meta count memoises op results; a later count on real tensors (the latency harness) must
+    not get meta tensors back for ops without tensor inputs (EdgeNeXt's positional encoding)."""
+    import torch
+
+    for name in ("edgenext_xx_small", "edgenext_x_small"):
+        meta = model_profile.build_meta_model(name, 10)
+        model_profile.count_forward(meta, torch.empty(1, 3, 256, 256, device="meta"))
+        real = model_profile.build_meta_model(name, 10).to_empty(device="cpu").eval()
+        flops, activations, _ = model_profile.count_forward(real, torch.randn(1, 3, 256, 256))
+        assert flops > 0 and activations > 0
