@@ -8,7 +8,6 @@ import pickle
 import random
 import subprocess
 import sys
-import time
 from dataclasses import replace
 
 import pytest
