@@ -21,6 +21,10 @@ from catalog.records import (
 PG_URL_ENV = "ADVISOR_TEST_PG_URL"
 
 
+# The probe tests' fixtures (a drawn image folder, locally written timm weights, an offline Hub cache).
+pytest_plugins = ("tests.probe_support",)
+
+
 def pytest_collection_modifyitems(config, items):
     try:
         import torch
@@ -205,3 +209,17 @@ def advisor_script(db_url: str, args: tuple[str, ...] | list[str], report_heavy:
            if report_heavy else "")
         + "sys.exit(code)\n"
     )
+
+
+@pytest.fixture
+def fresh_cli_state(monkeypatch):
+    """The CLI caches its store per process; each test must open its own (its --db), and its tiny
+    fixture catalog must not be replaced by the embedded snapshot on first use."""
+    from advisor.cli.context import state
+
+    monkeypatch.setattr("catalog.snapshot.ensure_snapshot_loaded", lambda store: None)
+    state._store, state.db_url = None, None
+    yield
+    if state._store is not None:
+        state._store.engine.dispose()
+    state._store = None

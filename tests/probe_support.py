@@ -1,4 +1,4 @@
-"""Fixtures shared by the probe tests (imported by tests/benchmarks and tests/advisor modules).
+"""Fixtures shared by the probe tests (a pytest plugin: tests/conftest.py registers it).
 
 The image dataset is drawn with PIL on the fly; the model weights are timm `test_*` architectures
 with LOCALLY INITIALISED weights (not pretrained) written into the standard Hugging Face cache

@@ -11,14 +11,7 @@ import time
 
 import pytest
 
-from tests.probe_support import (  # noqa: F401 - fixtures
-    MISSING_MODEL,
-    MODEL_IDS,
-    hub_cache,
-    offline_hub,
-    shapes_dataset,
-    shared_feature_cache,
-)
+from tests.probe_support import MISSING_MODEL, MODEL_IDS
 
 
 @pytest.fixture

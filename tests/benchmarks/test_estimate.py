@@ -17,18 +17,8 @@ from catalog.records import BenchmarkRecord, FigureKind, ModelRecord
 
 
 @pytest.fixture(autouse=True)
-def _fresh_cli_state(monkeypatch):
-    """The CLI caches its store per process; each test must open its own (its --db), and its tiny
-    fixture catalog must not be replaced by the embedded snapshot on first use."""
-    from advisor.cli.context import state
-
-    monkeypatch.setattr("catalog.snapshot.ensure_snapshot_loaded", lambda store: None)
-
-    state._store, state.db_url = None, None
-    yield
-    if state._store is not None:
-        state._store.engine.dispose()
-    state._store = None
+def _fresh_cli_state(fresh_cli_state):
+    """Every test here runs CLI code in-process: a fresh store per test (see tests/conftest.py)."""
 
 
 FAMILY_SPEED = {"resnet": 1.0, "vit": 0.8, "mobilenetv3": 1.6, "convnext": 1.2}

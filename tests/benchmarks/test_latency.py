@@ -21,18 +21,8 @@ from benchmarks.latency import (  # noqa: E402
 
 
 @pytest.fixture(autouse=True)
-def _fresh_cli_state(monkeypatch):
-    """The CLI caches its store per process; each test must open its own (its --db), and its tiny
-    fixture catalog must not be replaced by the embedded snapshot on first use."""
-    from advisor.cli.context import state
-
-    monkeypatch.setattr("catalog.snapshot.ensure_snapshot_loaded", lambda store: None)
-
-    state._store, state.db_url = None, None
-    yield
-    if state._store is not None:
-        state._store.engine.dispose()
-    state._store = None
+def _fresh_cli_state(fresh_cli_state):
+    """Every test here runs CLI code in-process: a fresh store per test (see tests/conftest.py)."""
 
 
 FAST = BenchSettings(warmup_iters=2, warmup_s=0.0, min_iters=5, min_time_s=0.05, max_time_s=3.0, block_s=0.02,

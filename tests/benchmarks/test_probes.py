@@ -17,14 +17,7 @@ from benchmarks.datasets import load_dataset
 from benchmarks.probes import ProbeOptions, run_probe
 from catalog.schema import Metric, ProbeResult, ProbeRun
 from catalog.store import open_store
-from tests.probe_support import (  # noqa: F401 - fixtures
-    MISSING_MODEL,
-    MODEL_IDS,
-    hub_cache,
-    offline_hub,
-    shapes_dataset,
-    shared_feature_cache,
-)
+from tests.probe_support import MISSING_MODEL, MODEL_IDS
 
 FAST = ProbeOptions(batch_size=32, num_workers=0)
 CHANCE = 0.25  # four balanced classes

@@ -22,7 +22,7 @@ def sqlite_catalog(fixture_catalog, monkeypatch):
     return fixture_catalog
 
 
-def both_readers(store):
+def fast_reader(store):
     fast = open_fast_reader(store.url)
     assert isinstance(fast, SqliteReader)
     return fast
@@ -40,7 +40,7 @@ QUERIES = [
 @ON_SQLITE
 @pytest.mark.parametrize("query", QUERIES, ids=lambda q: f"{q.text}-{q.tasks}-{q.sort}")
 def test_search_answers_match_the_sqlalchemy_path(sqlite_catalog, query):
-    fast = both_readers(sqlite_catalog)
+    fast = fast_reader(sqlite_catalog)
     with sqlite_catalog.session() as session:
         expected = search_models(session, query)
         assert search_models(fast, query) == expected
@@ -51,7 +51,7 @@ def test_search_answers_match_the_sqlalchemy_path(sqlite_catalog, query):
 
 @ON_SQLITE
 def test_detail_candidates_and_stats_match(sqlite_catalog):
-    fast = both_readers(sqlite_catalog)
+    fast = fast_reader(sqlite_catalog)
     with sqlite_catalog.session() as session:
         model_id = resolve_model_id(session, "yolov8n")
         assert resolve_model_id(fast, "yolov8n") == model_id
@@ -90,7 +90,7 @@ def test_not_used_before_the_embedded_snapshot_is_loaded(tmp_path, monkeypatch):
 
 @ON_SQLITE
 def test_the_fast_reader_cannot_write(sqlite_catalog):
-    fast = both_readers(sqlite_catalog)
+    fast = fast_reader(sqlite_catalog)
     with pytest.raises(sqlite3.OperationalError, match="readonly"):
         fast.connection.execute("DELETE FROM models")
 
@@ -101,7 +101,7 @@ def test_both_facet_plans_give_the_same_page(sqlite_catalog, monkeypatch, sort):
     """A big task walks the sort index testing each row's facet; a small one sorts its matches."""
     import catalog.queries as queries
 
-    fast = both_readers(sqlite_catalog)
+    fast = fast_reader(sqlite_catalog)
     q = SearchQuery(tasks=("image-classification",), sort=sort, limit=7, offset=3)
     monkeypatch.setattr(queries, "catalog_size", lambda db: 0)  # walk the index
     walked = search_models(fast, q)

@@ -16,18 +16,12 @@ from tui_pilot import SIZE, settle
 from advisor.tui.app import AdvisorApp
 from advisor.tui.export import ExportScreen
 from advisor.tui.probe import ProbePane
-from tests.probe_support import (  # noqa: F401 - fixtures
-    MODEL_IDS,
-    hub_cache,
-    offline_hub,
-    shapes_dataset,
-    shared_feature_cache,
-)
+from tests.probe_support import MODEL_IDS
 
 pytestmark = [pytest.mark.anyio, pytest.mark.slow]
 
 
-async def test_probe_results_arrive_and_the_run_exports(store, offline_hub, shapes_dataset, tmp_path):  # noqa: F811
+async def test_probe_results_arrive_and_the_run_exports(store, offline_hub, shapes_dataset, tmp_path):
     app = AdvisorApp(store=store)
     async with app.run_test(size=SIZE) as pilot:
         await settle(pilot)
